@@ -1,0 +1,22 @@
+"""The `grader` command: one file per command group under grader/cli/."""
+
+from __future__ import annotations
+
+import typer
+
+from grader.cli import questions, rubric, show
+
+app = typer.Typer(
+    name="grader",
+    help="Grade answers to computer-vision interview questions against per-question rubrics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(questions.questions)
+app.command()(show.show)
+app.add_typer(rubric.app, name="rubric")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,99 @@
+"""Semantic checks that a schema cannot express: uniqueness across and inside rubrics."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from grader.rubric.loader import LoadResult, Problem
+from grader.rubric.models import CATEGORIES, Rubric
+
+
+def _norm_alias(text: str) -> str:
+    return re.sub(r"[\s\W_]+", "", text.lower())
+
+
+def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
+    problems: list[Problem] = []
+    if path.stem != rubric.id:
+        problems.append(Problem(path, "id", f"id {rubric.id!r} does not match the file name {path.name!r}"))
+    if path.parent.name in CATEGORIES and path.parent.name != rubric.category:
+        problems.append(
+            Problem(path, "category", f"{rubric.category!r} but the file is in the {path.parent.name!r} directory")
+        )
+    for kind, items in (("criteria", rubric.criteria), ("misconceptions", rubric.misconceptions)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problems.append(Problem(path, f"{kind}[{i}].id", f"duplicate id {item.id!r} inside this rubric"))
+            seen.add(item.id)
+    for i, crit in enumerate(rubric.criteria):
+        for g, group in enumerate(crit.key_terms):
+            if not any(term.strip() for term in group):
+                problems.append(Problem(path, f"criteria[{i}].key_terms[{g}]", "key-term group has no terms"))
+    problems.extend(_reference_self_check(path, rubric))
+    if rubric.type == "coding" and rubric.code_check is None:
+        problems.append(Problem(path, "code_check", "a coding question needs a code_check"))
+    if rubric.code_check is not None:
+        ids = {c.id for c in rubric.criteria}
+        for t, test in enumerate(rubric.code_check.tests):
+            if test.criterion not in ids:
+                problems.append(
+                    Problem(path, f"code_check.tests[{t}].criterion", f"no criterion with id {test.criterion!r}")
+                )
+    return problems
+
+
+def lint(result: LoadResult) -> list[Problem]:
+    """Schema problems already in `result`, plus the semantic ones."""
+    problems = list(result.problems)
+    by_id: dict[str, list[Path]] = defaultdict(list)
+    alias_owner: dict[str, tuple[str, Path]] = {}
+    for path, rubric in result.rubrics:
+        problems.extend(lint_rubric(path, rubric))
+        by_id[rubric.id].append(path)
+    for qid, paths in by_id.items():
+        for dup in paths[1:]:
+            problems.append(Problem(dup, "id", f"duplicate question id {qid!r} (also in {paths[0].name})"))
+    for path, rubric in result.rubrics:
+        own: set[str] = set()
+        for i, alias in enumerate([rubric.question.zh, rubric.question.en, *rubric.aliases]):
+            key = _norm_alias(alias)
+            if not key or key in own:
+                continue
+            own.add(key)
+            owner = alias_owner.get(key)
+            if owner and owner[0] != rubric.id:
+                field = f"aliases[{i - 2}]" if i >= 2 else "question"
+                problems.append(Problem(path, field, f"phrasing {alias!r} is also used by question {owner[0]!r}"))
+            else:
+                alias_owner[key] = (rubric.id, path)
+    return problems
+
+
+def _reference_self_check(path: Path, rubric: Rubric) -> list[Problem]:
+    """The reference answer must meet every criterion by its own key terms and must not
+    contain any listed misconception: otherwise the rubric cannot grade its own answer."""
+    from grader.text.normalize import normalize
+    from grader.text.terms import find_claim, find_group, words_of
+
+    problems: list[Problem] = []
+    ref = rubric.reference_answer
+    text = normalize(ref.zh + "\n" + (ref.en or ""))
+    words = words_of(text)
+    for i, crit in enumerate(rubric.criteria):
+        missing = [g for g in crit.key_terms if not find_group(g, text, words)]
+        if len(crit.key_terms) - len(missing) < crit.groups_needed:
+            shown = "; ".join("/".join(g[:3]) for g in missing)
+            problems.append(
+                Problem(path, f"criteria[{i}].key_terms", f"the reference answer does not meet {crit.id!r}: no term of [{shown}]")
+            )
+    for i, mis in enumerate(rubric.misconceptions):
+        for lang, body in (("zh", ref.zh), ("en", ref.en or "")):
+            m = find_claim(mis.patterns, normalize(body))
+            if m:
+                problems.append(
+                    Problem(path, f"misconceptions[{i}].patterns", f"matches the reference answer ({lang}): {m.group()!r}")
+                )
+    return problems

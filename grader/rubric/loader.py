@@ -1,0 +1,122 @@
+"""Loading rubrics from YAML files into validated models, reporting every problem as
+`file: field: message`."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from grader.rubric.models import Rubric
+
+try:  # the C loader is several times faster; fall back where libyaml is missing
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+RUBRICS_ENV = "GRADER_RUBRICS"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{display_path(self.path)}: {self.field}" if self.field else display_path(self.path)
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class LoadResult:
+    rubrics: list[tuple[Path, Rubric]] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def shipped_bank_dir() -> Path:
+    """The bank that ships with the package: inside an installed wheel, or the source tree."""
+    here = Path(__file__).resolve().parent.parent
+    installed = here / "_data" / "rubrics"
+    return installed if installed.is_dir() else here.parent / "rubrics"
+
+
+def _loc_to_field(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def load_file(path: Path) -> tuple[Rubric | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [Problem(path, "", "not UTF-8 text")]
+    except OSError as exc:
+        return None, [Problem(path, "", f"cannot read: {exc.strerror}")]
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "yaml"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        return None, [Problem(path, where, f"invalid YAML: {problem}")]
+    if not isinstance(data, dict):
+        return None, [Problem(path, "", "expected a mapping of rubric fields at the top level")]
+    try:
+        return Rubric.model_validate(data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            elif err["type"] == "missing":
+                msg = "required field is missing"
+            problems.append(Problem(path, _loc_to_field(err["loc"]), msg))
+        return None, problems
+
+
+def rubric_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            files.extend(sorted(q for q in p.rglob("*.yaml") if q.is_file()))
+            files.extend(sorted(q for q in p.rglob("*.yml") if q.is_file()))
+        else:
+            files.append(p)
+    return files
+
+
+def load_paths(paths: list[Path]) -> LoadResult:
+    result = LoadResult()
+    for path in rubric_files(paths):
+        rubric, problems = load_file(path)
+        result.problems.extend(problems)
+        if rubric is not None:
+            result.rubrics.append((path, rubric))
+    return result
+
+
+def bank_dirs(extra: list[Path] | None = None, include_shipped: bool = True) -> list[Path]:
+    """The directories that make up the bank: the shipped one, then GRADER_RUBRICS
+    (os.pathsep-separated), then --rubrics options. Later directories override earlier ids."""
+    dirs = [shipped_bank_dir()] if include_shipped else []
+    env = os.environ.get(RUBRICS_ENV, "")
+    dirs.extend(Path(p) for p in env.split(os.pathsep) if p.strip())
+    dirs.extend(extra or [])
+    return dirs

@@ -1,0 +1,78 @@
+"""Finding a rubric's key terms in an answer: substring matching for Chinese, word-boundary
+matching with flexible separators for English, and typo-tolerant matching for long words."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from grader.text.normalize import has_cjk, normalize
+
+_WORD = re.compile(r"[a-z][a-z0-9]*")
+
+
+@dataclass(frozen=True)
+class TermHit:
+    term: str
+    start: int  # offsets into the normalised text
+    end: int
+
+
+@lru_cache(maxsize=8192)
+def _term_pattern(term: str) -> re.Pattern[str]:
+    t = normalize(term)
+    if has_cjk(t):
+        # Chinese: the spaces a writer puts between Chinese and English words vary.
+        parts = [re.escape(ch) for ch in t.replace(" ", "")]
+        return re.compile(r"\s?".join(parts))
+    pieces = [re.escape(p) for p in re.split(r"[\s_\-]+", t) if p]
+    body = r"[\s_\-]?".join(pieces)
+    left = r"(?<![a-z0-9])" if t[:1].isalnum() else ""
+    right = r"(?![a-z0-9])" if t[-1:].isalnum() else ""
+    return re.compile(left + body + right)
+
+
+def _typo_distance(word: str) -> int:
+    return 0 if len(word) < 7 else (1 if len(word) < 11 else 2)
+
+
+def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | None = None) -> TermHit | None:
+    """Find `term` in already-normalised text; `words` (from `words_of`) enables typo tolerance."""
+    m = _term_pattern(term).search(norm_text)
+    if m:
+        return TermHit(term, m.start(), m.end())
+    t = normalize(term)
+    if words is not None and not has_cjk(t) and _WORD.fullmatch(t) and _typo_distance(t):
+        from rapidfuzz.distance import Levenshtein
+
+        limit = _typo_distance(t)
+        for w, s, e in words:
+            if abs(len(w) - len(t)) <= limit and w[0] == t[0] and Levenshtein.distance(w, t, score_cutoff=limit) <= limit:
+                return TermHit(term, s, e)
+    return None
+
+
+def words_of(norm_text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(norm_text)]
+
+
+def find_group(group: list[str], norm_text: str, words: list[tuple[str, int, int]] | None = None) -> TermHit | None:
+    for term in group:
+        hit = find_term(term, norm_text, words)
+        if hit:
+            return hit
+    return None
+
+
+_NEGATION = re.compile(r"(不是|并非|而不是|并不是|不应该|不能说|错误地?认为|误以为|not|isn't|is not|rather than|instead of|never|wrong(ly)?)\W*\S{0,6}$")
+
+
+def find_claim(patterns: list[str], norm_text: str) -> re.Match[str] | None:
+    """First match of a misconception pattern that is not explicitly negated just before it."""
+    for p in patterns:
+        for m in re.finditer(p, norm_text, flags=re.IGNORECASE):
+            before = norm_text[max(0, m.start() - 12) : m.start()]
+            if not _NEGATION.search(before):
+                return m
+    return None
