@@ -115,21 +115,31 @@ class Misconception(Strict):
 
 
 class CodeTest(Strict):
-    """One test case of a coding question; `call` is a Python expression using the entry point."""
+    """One test case of a coding question.
+
+    `call` is a Python expression evaluated in a namespace holding the names `setup` defines and
+    the candidate's `entry`. Its value is judged by exactly one oracle: `expect` (a Python
+    expression for the expected value), `compare_reference: true` (the same call against the
+    reference implementation, with `setup` run afresh), or `check` (a Python expression that is
+    true when `result` is acceptable; for questions with several valid answers). Numbers and
+    arrays compare with `tolerance`."""
 
     name: Slug
     call: Text
-    # Exactly one of: a literal expected value (Python expression), or compare with the reference.
     expect: str | None = None
     compare_reference: bool = False
+    check: str | None = None
     tolerance: float = Field(default=1e-6, ge=0)
     # Which criterion this case provides evidence for.
     criterion: Slug
+    # Shown to the candidate when the case fails, instead of the raw call.
+    description: str | None = None
 
     @model_validator(mode="after")
     def _one_oracle(self) -> CodeTest:
-        if (self.expect is None) == (not self.compare_reference):
-            raise ValueError("give exactly one of `expect` or `compare_reference: true`")
+        given = (self.expect is not None) + self.compare_reference + (self.check is not None)
+        if given != 1:
+            raise ValueError("give exactly one of `expect`, `compare_reference: true` or `check`")
         return self
 
 
