@@ -42,6 +42,11 @@ def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
                 problems.append(
                     Problem(path, f"code_check.tests[{t}].criterion", f"no criterion with id {test.criterion!r}")
                 )
+        for t, check in enumerate(rubric.code_check.structure):
+            if check.criterion not in ids:
+                problems.append(
+                    Problem(path, f"code_check.structure[{t}].criterion", f"no criterion with id {check.criterion!r}")
+                )
     return problems
 
 

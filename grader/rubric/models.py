@@ -143,6 +143,24 @@ class CodeTest(Strict):
         return self
 
 
+class StructureCheck(Strict):
+    """A static check of the candidate's code, used when a module the tests need (e.g. torch)
+    is not installed: `pattern` is a regular expression searched in the code."""
+
+    criterion: Slug
+    description: Bilingual
+    pattern: Text
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+        return pattern
+
+
 class CodeCheck(Strict):
     """What makes a coding answer executable and checkable."""
 
@@ -157,7 +175,7 @@ class CodeCheck(Strict):
     tests: list[CodeTest] = Field(min_length=1)
     # Checked structurally when a required module (e.g. torch) is missing.
     requires: list[str] = Field(default_factory=list)
-    structure: list[Bilingual] = Field(default_factory=list)
+    structure: list[StructureCheck] = Field(default_factory=list)
     time_limit_s: float = Field(default=5.0, gt=0, le=60)
     memory_limit_mb: int = Field(default=512, ge=64, le=4096)
 
