@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from grader.cli import questions, rubric, show
+from grader.cli import grade, questions, rubric, show
 
 app = typer.Typer(
     name="grader",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.command()(questions.questions)
 app.command()(show.show)
+app.command()(grade.grade)
 app.add_typer(rubric.app, name="rubric")
 
 

@@ -67,3 +67,69 @@ def console():
     from rich.console import Console
 
     return Console(soft_wrap=False)
+
+
+JudgeOpt = Annotated[
+    str | None,
+    typer.Option("--judge", "-j", help="offline (default, no key needed) or llm.", show_default=False),
+]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Grade again even if an identical request is stored.")]
+SamplesOpt = Annotated[
+    int | None,
+    typer.Option("--samples", "-n", min=1, max=15, help="LLM judge: grade N times; per-criterion majority.", show_default=False),
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="LLM judge model (overrides config).", show_default=False)]
+BaseUrlOpt = Annotated[
+    str | None, typer.Option("--base-url", help="OpenAI-compatible endpoint (overrides config).", show_default=False)
+]
+
+
+def open_store(db: Path | None):
+    from grader.store.db import Store, StoreError
+
+    try:
+        return Store(db)
+    except StoreError as exc:
+        fail(str(exc))
+
+
+def build_judge(judge: str | None, samples: int | None = None, model: str | None = None, base_url: str | None = None):
+    """The judge the user asked for, or one clear line saying why it cannot run."""
+    from grader.config import ConfigError, load_settings
+    from grader.grading.service import default_judge_kind, make_judge
+
+    try:
+        settings = load_settings(overrides={"samples": samples, "model": model, "base_url": base_url})
+    except ConfigError as exc:
+        fail(str(exc))
+    kind = judge or default_judge_kind(settings)
+    if kind not in ("offline", "llm"):
+        fail(f"unknown judge {kind!r}; choose offline or llm")
+    if kind == "offline" and samples and samples > 1:
+        warn("--samples applies to the LLM judge; the offline judge is deterministic")
+    from grader.judges.llm import JudgeUnavailable
+
+    try:
+        return make_judge(kind, settings)
+    except JudgeUnavailable as exc:
+        fail(str(exc))
+
+
+def read_text_file(path: Path) -> str:
+    """An answer file: UTF-8 (with or without BOM) or GB18030, never binary."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror}")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        fail(f"{path}: looks like a binary file, not text")
+    for enc in ("utf-8-sig", "utf-16", "gb18030"):
+        if enc == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            continue
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    fail(f"{path}: cannot decode as UTF-8 or GB18030 text")

@@ -7,7 +7,7 @@ import json
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 
 # Category slug -> (English name, Chinese name). The bank's directories use the slugs.
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -194,6 +194,11 @@ class Rubric(Strict):
     follow_ups: list[Bilingual] = Field(min_length=1, max_length=3)
     code_check: CodeCheck | None = None
 
+    _hash: str | None = PrivateAttr(default=None)
+
+    def __hash__(self) -> int:  # lets per-rubric derived data be cached
+        return hash((self.id, self.content_hash()))
+
     @property
     def max_points(self) -> float:
         return sum(c.points for c in self.criteria)
@@ -204,8 +209,10 @@ class Rubric(Strict):
 
     def content_hash(self) -> str:
         """Stable hash of the content: independent of YAML layout, comments and key order."""
-        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        if self._hash is None:
+            canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+            self._hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+        return self._hash
 
     def criterion(self, criterion_id: str) -> Criterion:
         for c in self.criteria:

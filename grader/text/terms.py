@@ -19,9 +19,15 @@ class TermHit:
     end: int
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=16384)
+def norm_term(term: str) -> str:
+    """Rubric terms recur across gradings: normalise each once."""
+    return normalize(term)
+
+
+@lru_cache(maxsize=16384)
 def _term_pattern(term: str) -> re.Pattern[str]:
-    t = normalize(term)
+    t = norm_term(term)
     if has_cjk(t):
         # Chinese: the spaces a writer puts between Chinese and English words vary.
         parts = [re.escape(ch) for ch in t.replace(" ", "")]
@@ -42,7 +48,7 @@ def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | Non
     m = _term_pattern(term).search(norm_text)
     if m:
         return TermHit(term, m.start(), m.end())
-    t = normalize(term)
+    t = norm_term(term)
     if words is not None and not has_cjk(t) and _WORD.fullmatch(t) and _typo_distance(t):
         from rapidfuzz.distance import Levenshtein
 
@@ -55,6 +61,14 @@ def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | Non
 
 def words_of(norm_text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(norm_text)]
+
+
+def term_spans(terms: tuple[str, ...], norm_text: str) -> list[tuple[int, int]]:
+    """Every occurrence of any of `terms` (exact), for measuring how much of a text is terms."""
+    spans = []
+    for term in terms:
+        spans.extend(m.span() for m in _term_pattern(term).finditer(norm_text))
+    return spans
 
 
 def find_group(group: list[str], norm_text: str, words: list[tuple[str, int, int]] | None = None) -> TermHit | None:

@@ -1,0 +1,132 @@
+"""The grading result: the same structure from every judge, serialisable to JSON."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["met", "partial", "missed"]
+VERDICT_FRACTION: dict[str, float] = {"met": 1.0, "partial": 0.5, "missed": 0.0}
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Evidence(Model):
+    """A span of the candidate's answer; offsets are into the original answer text."""
+
+    quote: str
+    start: int | None = None
+    end: int | None = None
+    verified: bool = False
+
+
+class CriterionGrade(Model):
+    id: str
+    verdict: Verdict
+    points: float
+    max_points: float
+    evidence: list[Evidence] = Field(default_factory=list)
+    evidence_verified: bool = False
+    rationale: str = ""
+    # Agreement between samples (LLM judge) or the margin from a verdict boundary (offline
+    # judge); None when a single LLM sample gives no measure of it.
+    confidence: float | None = Field(default=None, ge=0, le=1)
+    # e.g. "evidence_not_found" (credit withdrawn), "borderline", "code_tests", "keyword_list"
+    flags: list[str] = Field(default_factory=list)
+    needs_review: bool = False
+
+
+class MisconceptionHit(Model):
+    id: str
+    claim: str
+    correction: str
+    penalty: float
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class Feedback(Model):
+    summary: str = ""
+    missing: list[str] = Field(default_factory=list)
+    fix: list[str] = Field(default_factory=list)
+    follow_up: str = ""
+
+
+class JudgeInfo(Model):
+    kind: Literal["offline", "llm"]
+    model: str
+    endpoint: str | None = None
+    prompt_hash: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    samples: int = 1
+
+    @property
+    def label(self) -> str:
+        if self.kind == "offline":
+            return f"offline judge ({self.model}; no LLM)"
+        return f"LLM judge ({self.model})"
+
+
+class Usage(Model):
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    latency_s: float = 0.0
+
+
+class CodeSummary(Model):
+    """What running the candidate's code showed (coding questions only)."""
+
+    status: str
+    message: str
+    passed: int = 0
+    total: int = 0
+
+
+class Grading(Model):
+    question_id: str
+    rubric_version: int
+    rubric_hash: str
+    judge: JudgeInfo
+    status: Literal["graded", "unscored"]
+    reason: str | None = None  # why unscored
+    score: float | None = None
+    max_score: float
+    percent: float | None = None
+    criteria: list[CriterionGrade] = Field(default_factory=list)
+    misconceptions: list[MisconceptionHit] = Field(default_factory=list)
+    feedback: Feedback = Field(default_factory=Feedback)
+    code: CodeSummary | None = None
+    usage: Usage = Field(default_factory=Usage)
+    raw_replies: list[str] = Field(default_factory=list)  # kept when the judge's output was unusable
+    notes: list[str] = Field(default_factory=list)  # what the checks changed, e.g. dropped quotes
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    cached: bool = False
+
+    @property
+    def needs_review(self) -> bool:
+        return any(c.needs_review for c in self.criteria)
+
+
+def total_score(criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit], max_score: float) -> float:
+    """Awarded points minus penalties, clamped to [0, max]."""
+    raw = sum(c.points for c in criteria) - sum(m.penalty for m in misconceptions)
+    return round(min(max(raw, 0.0), max_score), 2)
+
+
+def unscored(rubric, judge: JudgeInfo, reason: str, raw: list[str] | None = None, usage: Usage | None = None) -> Grading:
+    return Grading(
+        question_id=rubric.id,
+        rubric_version=rubric.version,
+        rubric_hash=rubric.content_hash(),
+        judge=judge,
+        status="unscored",
+        reason=reason,
+        max_score=rubric.max_points,
+        raw_replies=raw or [],
+        usage=usage or Usage(),
+    )

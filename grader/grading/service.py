@@ -1,0 +1,125 @@
+"""One grading request end to end: check the answer, serve an identical request from the store,
+run the judge (and the candidate's code for coding questions), store the result."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Protocol
+
+from grader.grading.models import Grading, JudgeInfo, unscored
+from grader.rubric.models import Rubric
+from grader.store.db import Store, cache_key
+
+MAX_ANSWER_CHARS = 20_000  # a long spoken answer is a few thousand characters
+
+
+class AnswerError(ValueError):
+    """The input is not an answer that can be graded (binary, far too long)."""
+
+
+class Judge(Protocol):
+    kind: str
+
+    def info(self) -> JudgeInfo: ...
+
+    def grade(self, rubric: Rubric, answer: str) -> Grading: ...
+
+
+def check_answer(answer: str) -> str:
+    if "\x00" in answer:
+        raise AnswerError("the answer looks like binary data, not text")
+    controls = sum(1 for ch in answer if ord(ch) < 32 and ch not in "\t\n\r")
+    if controls > max(8, len(answer) // 100):
+        raise AnswerError("the answer contains control characters; is it binary data?")
+    if len(answer) > MAX_ANSWER_CHARS:
+        raise AnswerError(
+            f"the answer is {len(answer):,} characters; the limit is {MAX_ANSWER_CHARS:,} (one interview answer)"
+        )
+    return answer.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def make_judge(kind: str, settings=None, prompt_path: str | None = None) -> Judge:
+    if kind == "offline":
+        from grader.judges.offline import OfflineJudge
+
+        return OfflineJudge()
+    if kind == "llm":
+        from grader.config import load_settings
+        from grader.judges.llm import LLMJudge
+
+        settings = settings or load_settings()
+        return LLMJudge(settings.llm, prompt_path)
+    raise ValueError(f"unknown judge {kind!r}; choose offline or llm")
+
+
+def default_judge_kind(settings) -> str:
+    """The offline judge unless the user has chosen the LLM judge (config `judge = "llm"` or
+    GRADER_JUDGE=llm): grading never spends money or needs a key by surprise."""
+    return settings.judge or "offline"
+
+
+@dataclass
+class Outcome:
+    grading: Grading
+    grading_id: int | None  # row in the store; None when nothing was stored
+
+
+class Grader:
+    def __init__(self, judge: Judge, store: Store | None = None, use_cache: bool = True, source: str | None = None):
+        self.judge = judge
+        self.store = store
+        self.use_cache = use_cache
+        self.source = source
+
+    def _key(self, rubric: Rubric, answer: str) -> str:
+        info = self.judge.info()
+        return cache_key(answer, rubric.content_hash(), info.prompt_hash, {"kind": info.kind, "model": info.model, **info.params})
+
+    def _from_cache(self, rubric: Rubric, answer: str) -> tuple[str, Outcome | None]:
+        key = self._key(rubric, answer)
+        if self.store is not None and self.use_cache:
+            hit = self.store.cached(key)
+            if hit is not None:
+                return key, Outcome(hit[1], hit[0])
+        return key, None
+
+    def _finish(self, rubric: Rubric, answer: str, key: str, grading: Grading, source: str | None) -> Outcome:
+        grading_id = None
+        if self.store is not None:
+            grading_id = self.store.save(grading, answer, rubric.category, key, source or self.source)
+        return Outcome(grading, grading_id)
+
+    def grade(self, rubric: Rubric, answer: str, source: str | None = None) -> Outcome:
+        answer = check_answer(answer)
+        if not answer.strip():
+            return Outcome(unscored(rubric, self.judge.info(), "empty answer: nothing to grade"), None)
+        key, hit = self._from_cache(rubric, answer)
+        if hit:
+            return hit
+        grading = grade_with_code(self.judge, rubric, answer)
+        return self._finish(rubric, answer, key, grading, source)
+
+    async def agrade(self, rubric: Rubric, answer: str, source: str | None = None) -> Outcome:
+        answer = check_answer(answer)
+        if not answer.strip():
+            return Outcome(unscored(rubric, self.judge.info(), "empty answer: nothing to grade"), None)
+        key, hit = self._from_cache(rubric, answer)
+        if hit:
+            return hit
+        agrade = getattr(self.judge, "agrade", None)
+        if agrade is not None and rubric.code_check is None:
+            grading = await agrade(rubric, answer)
+        else:  # CPU-bound work (offline judge, sandboxed code) off the event loop
+            grading = await asyncio.to_thread(grade_with_code, self.judge, rubric, answer)
+        return self._finish(rubric, answer, key, grading, source)
+
+
+def grade_with_code(judge: Judge, rubric: Rubric, answer: str) -> Grading:
+    """For coding questions, run the candidate's code and let the test results decide the
+    criteria they cover; the judge grades the rest (the explanation)."""
+    if rubric.code_check is None:
+        return judge.grade(rubric, answer)
+    from grader.grading.code import grade_coding_answer
+
+    return grade_coding_answer(judge, rubric, answer)

@@ -1,0 +1,298 @@
+"""The LLM judge: any chat model langchain can reach, with an OpenAI-compatible endpoint as the
+main path. JSON mode, pydantic validation and one repair attempt; every quote is checked
+against the answer; an unusable reply becomes `unscored`, never a score."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from grader.config import LLMSettings
+from grader.grading.evidence import AnswerIndex
+from grader.grading.feedback import answer_language, build_feedback
+from grader.grading.models import (
+    VERDICT_FRACTION,
+    CriterionGrade,
+    Feedback,
+    Grading,
+    JudgeInfo,
+    MisconceptionHit,
+    Usage,
+    total_score,
+    unscored,
+)
+from grader.judges.prompt import load_template, render
+from grader.judges.reply import JudgeReply, ReplyError, parse_reply
+from grader.rubric.models import Rubric
+
+REVIEW_AGREEMENT = 2 / 3  # below this share of samples agreeing, a criterion needs a human look
+_ORDER = {"missed": 0, "partial": 1, "met": 2}
+
+
+class JudgeUnavailable(RuntimeError):
+    """The judge cannot run at all (no model configured, provider package missing)."""
+
+
+def make_chat_model(settings: LLMSettings, temperature: float):
+    if not settings.model:
+        raise JudgeUnavailable(
+            "no LLM model configured: set GRADER_LLM_MODEL (and GRADER_LLM_BASE_URL / GRADER_LLM_API_KEY) "
+            "or [llm] model in the config file, or use --judge offline"
+        )
+    key = settings.api_key.get_secret_value() if settings.api_key else None
+    if settings.provider == "openai":
+        from langchain_openai import ChatOpenAI
+
+        model = ChatOpenAI(
+            model=settings.model,
+            base_url=settings.base_url,
+            api_key=key or "not-needed",  # local servers (vLLM, Ollama, llama.cpp) take any key
+            temperature=temperature,
+            timeout=settings.timeout_s,
+            max_retries=settings.max_retries,  # the OpenAI client backs off and honours Retry-After
+        )
+        return model.bind(response_format={"type": "json_object"}) if settings.json_mode else model
+    from langchain.chat_models import init_chat_model
+
+    kwargs = {"temperature": temperature, "timeout": settings.timeout_s, "max_retries": settings.max_retries}
+    if key:
+        kwargs["api_key"] = key
+    if settings.base_url:
+        kwargs["base_url"] = settings.base_url
+    try:
+        return init_chat_model(settings.model, model_provider=settings.provider, **kwargs)
+    except ImportError as exc:
+        raise JudgeUnavailable(f"provider {settings.provider!r} needs a package that is not installed: {exc}") from None
+
+
+@dataclass
+class _Sample:
+    reply: JudgeReply | None = None
+    raw: list[str] = field(default_factory=list)
+    error: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+
+
+def _error_text(exc: Exception) -> str:
+    name = type(exc).__name__
+    if "Timeout" in name:
+        return "the judge did not answer in time (timeout)"
+    status = getattr(exc, "status_code", None)
+    if status == 429:
+        return "the judge's endpoint kept refusing with 429 (rate limit) after retries"
+    if status:
+        return f"the judge's endpoint answered HTTP {status}"
+    if "Connection" in name:
+        return "cannot connect to the judge's endpoint"
+    return f"{name}: {str(exc).splitlines()[0][:200] if str(exc) else ''}".rstrip(": ")
+
+
+class LLMJudge:
+    kind = "llm"
+
+    def __init__(self, settings: LLMSettings, prompt_path: str | None = None):
+        self.settings = settings
+        self.template = load_template(prompt_path)
+        temperature = settings.temperature if settings.samples == 1 else settings.sample_temperature
+        self._temperature = temperature
+        self._model = make_chat_model(settings, temperature)
+
+    def info(self) -> JudgeInfo:
+        s = self.settings
+        params = s.public()
+        params["temperature"] = self._temperature
+        return JudgeInfo(
+            kind="llm",
+            model=f"{s.provider}:{s.model}",
+            endpoint=s.base_url,
+            prompt_hash=self.template.hash,
+            params=params,
+            samples=s.samples,
+        )
+
+    def grade(self, rubric: Rubric, answer: str) -> Grading:
+        return asyncio.run(self.agrade(rubric, answer))
+
+    async def agrade(self, rubric: Rubric, answer: str) -> Grading:
+        started = time.perf_counter()
+        lang = answer_language(answer)
+        system, user = render(self.template, rubric, answer, lang)
+        samples = await asyncio.gather(
+            *(self._sample(rubric, system, user) for _ in range(self.settings.samples))
+        )
+        usage = self._usage(samples, time.perf_counter() - started)
+        good = [s for s in samples if s.reply is not None]
+        raw = [r for s in samples for r in s.raw]
+        if not good:
+            return unscored(rubric, self.info(), samples[0].error or "judge failed", raw, usage)
+        grading = self._aggregate(rubric, answer, lang, [s.reply for s in good])  # type: ignore[misc]
+        grading.usage = usage
+        failed = [s.error for s in samples if s.reply is None]
+        if failed:
+            grading.notes.append(f"{len(failed)} of {len(samples)} samples failed: {failed[0]}")
+            grading.raw_replies = raw
+        return grading
+
+    async def _sample(self, rubric: Rubric, system: str, user: str) -> _Sample:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
+        out = _Sample()
+        messages = [SystemMessage(system), HumanMessage(user)]
+        for attempt in range(2):  # the first answer, then one repair attempt
+            try:
+                msg = await self._model.ainvoke(messages)
+            except Exception as exc:  # noqa: BLE001 - any provider error becomes `unscored`
+                out.error = _error_text(exc)
+                return out
+            out.calls += 1
+            meta = getattr(msg, "usage_metadata", None) or {}
+            out.input_tokens += int(meta.get("input_tokens", 0) or 0)
+            out.output_tokens += int(meta.get("output_tokens", 0) or 0)
+            text = msg.content if isinstance(msg.content, str) else str(msg.content or "")
+            out.raw.append(text)
+            try:
+                out.reply = parse_reply(text, rubric)
+                out.error = None
+                return out
+            except ReplyError as exc:
+                out.error = f"judge output unparseable: {exc}"
+                messages = messages + [
+                    AIMessage(text),
+                    HumanMessage(
+                        f"Your reply could not be used: {exc}. Reply again with only the JSON object of the "
+                        "required shape, giving every criterion id exactly once."
+                    ),
+                ]
+        return out
+
+    def _usage(self, samples: list[_Sample], elapsed: float) -> Usage:
+        s = self.settings
+        tin = sum(x.input_tokens for x in samples)
+        tout = sum(x.output_tokens for x in samples)
+        cost = None
+        if s.price_input_per_mtok is not None and s.price_output_per_mtok is not None:
+            cost = round((tin * s.price_input_per_mtok + tout * s.price_output_per_mtok) / 1e6, 6)
+        return Usage(
+            calls=sum(x.calls for x in samples),
+            input_tokens=tin,
+            output_tokens=tout,
+            cost_usd=cost,
+            latency_s=round(elapsed, 3),
+        )
+
+    def _aggregate(self, rubric: Rubric, answer: str, lang: str, replies: list[JudgeReply]) -> Grading:
+        index = AnswerIndex(answer)
+        notes: list[str] = []
+        per_sample = [_checked_criteria(rubric, r, index, notes) for r in replies]
+        criteria: list[CriterionGrade] = []
+        n = len(replies)
+        for i, crit in enumerate(rubric.criteria):
+            votes = [sample[i] for sample in per_sample]
+            counts = Counter(v.verdict for v in votes)
+            top = max(counts.values())
+            # Ties go to the lower verdict: credit needs a majority.
+            verdict = min((v for v, c in counts.items() if c == top), key=_ORDER.__getitem__)
+            chosen = next(v for v in votes if v.verdict == verdict)
+            agreement = top / n
+            chosen.confidence = round(agreement, 2) if n > 1 else None
+            chosen.needs_review = n > 1 and agreement < REVIEW_AGREEMENT or "evidence_not_found" in chosen.flags
+            if n > 1 and agreement < 1:
+                chosen.flags.append("borderline" if agreement < REVIEW_AGREEMENT else "split")
+            criteria.append(chosen)
+        misconceptions = _majority_misconceptions(rubric, replies, index, lang, notes)
+        score = total_score(criteria, misconceptions, rubric.max_points)
+        first = replies[0].feedback
+        base = build_feedback(rubric, criteria, misconceptions, lang)
+        feedback = Feedback(
+            summary=base.summary,
+            missing=first.missing or base.missing,
+            fix=first.fix or base.fix,
+            follow_up=first.follow_up or base.follow_up,
+        )
+        return Grading(
+            question_id=rubric.id,
+            rubric_version=rubric.version,
+            rubric_hash=rubric.content_hash(),
+            judge=self.info(),
+            status="graded",
+            score=score,
+            max_score=rubric.max_points,
+            percent=round(100 * score / rubric.max_points, 1),
+            criteria=criteria,
+            misconceptions=misconceptions,
+            feedback=feedback,
+            notes=sorted(set(notes), key=notes.index),
+        )
+
+
+def _checked_criteria(rubric: Rubric, reply: JudgeReply, index: AnswerIndex, notes: list[str]) -> list[CriterionGrade]:
+    """The evidence check: credit resting only on quotes that are not in the answer is withdrawn."""
+    by_id = {c.id: c for c in reply.criteria}
+    out = []
+    for crit in rubric.criteria:
+        rc = by_id[crit.id]
+        evidence = [index.verify(q) for q in rc.evidence if q.strip()]
+        verified = [e for e in evidence if e.verified]
+        verdict, flags, rationale = rc.verdict, [], rc.reasoning
+        if verdict != "missed" and not verified:
+            flags.append("evidence_not_found")
+            why = "no quote given" if not evidence else "the quoted evidence is not in the answer"
+            rationale = f"Credit withdrawn ({why}); judge said {verdict}: {rc.reasoning}"
+            notes.append(f"{crit.id}: judge's {verdict} withdrawn, {why}")
+            verdict = "missed"
+        elif len(verified) < len(evidence):
+            flags.append("some_evidence_not_found")
+        out.append(
+            CriterionGrade(
+                id=crit.id,
+                verdict=verdict,
+                points=round(crit.points * VERDICT_FRACTION[verdict], 2),
+                max_points=crit.points,
+                evidence=evidence,
+                evidence_verified=bool(verified) and len(verified) == len(evidence),
+                rationale=rationale,
+                confidence=None,
+                flags=flags,
+            )
+        )
+    return out
+
+
+def _majority_misconceptions(
+    rubric: Rubric, replies: list[JudgeReply], index: AnswerIndex, lang: str, notes: list[str]
+) -> list[MisconceptionHit]:
+    listed = {m.id: m for m in rubric.misconceptions}
+    votes: Counter[str] = Counter()
+    evidence: dict[str, list] = {}
+    for reply in replies:
+        seen = set()
+        for rm in reply.misconceptions:
+            if rm.id not in listed:
+                notes.append(f"misconception {rm.id!r} is not in the rubric: ignored")
+                continue
+            checked = [e for e in (index.verify(q) for q in rm.evidence) if e.verified]
+            if not checked:
+                notes.append(f"misconception {rm.id!r} reported without a quote from the answer: ignored")
+                continue
+            if rm.id not in seen:
+                votes[rm.id] += 1
+                evidence.setdefault(rm.id, checked)
+                seen.add(rm.id)
+    hits = []
+    for mid, count in votes.items():
+        if count * 2 > len(replies):
+            m = listed[mid]
+            hits.append(
+                MisconceptionHit(
+                    id=mid,
+                    claim=getattr(m.claim, lang),
+                    correction=getattr(m.correction, lang),
+                    penalty=m.penalty,
+                    evidence=evidence[mid],
+                )
+            )
+    return hits

@@ -1,0 +1,93 @@
+"""Parsing the LLM judge's reply: JSON extraction, shape validation against the rubric."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from grader.rubric.models import Rubric
+
+
+class ReplyError(ValueError):
+    """The reply cannot be used as a grading; the message says why (sent back for repair)."""
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class ReplyCriterion(_Loose):
+    id: str
+    reasoning: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    verdict: Literal["met", "partial", "missed"]
+
+
+class ReplyMisconception(_Loose):
+    id: str
+    evidence: list[str] = Field(default_factory=list)
+
+
+class ReplyFeedback(_Loose):
+    missing: list[str] = Field(default_factory=list)
+    fix: list[str] = Field(default_factory=list)
+    follow_up: str = ""
+
+
+class JudgeReply(_Loose):
+    reasoning: str = ""
+    criteria: list[ReplyCriterion]
+    misconceptions: list[ReplyMisconception] = Field(default_factory=list)
+    feedback: ReplyFeedback = Field(default_factory=ReplyFeedback)
+
+
+_FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*?)\n?```\s*$", re.S)
+
+
+def extract_json(text: str) -> object:
+    if not text or not text.strip():
+        raise ReplyError("the reply was empty")
+    body = text.strip()
+    fenced = _FENCE.match(body)
+    if fenced:
+        body = fenced.group(1)
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        start, end = body.find("{"), body.rfind("}")
+        if 0 <= start < end:
+            try:
+                return json.loads(body[start : end + 1])
+            except json.JSONDecodeError as exc:
+                raise ReplyError(f"the reply is not valid JSON: {exc.msg} at position {exc.pos}") from None
+        raise ReplyError("the reply contains no JSON object") from None
+
+
+def parse_reply(text: str, rubric: Rubric) -> JudgeReply:
+    data = extract_json(text)
+    if not isinstance(data, dict):
+        raise ReplyError("the reply is JSON but not an object")
+    try:
+        reply = JudgeReply.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ReplyError(f"the reply has the wrong shape: {where}: {err['msg']}") from None
+    expected = [c.id for c in rubric.criteria]
+    got = [c.id for c in reply.criteria]
+    missing = [i for i in expected if i not in got]
+    unknown = [i for i in got if i not in expected]
+    duplicated = sorted({i for i in got if got.count(i) > 1})
+    if missing or unknown or duplicated:
+        parts = []
+        if missing:
+            parts.append(f"missing criteria {missing}")
+        if unknown:
+            parts.append(f"unknown criteria {unknown}")
+        if duplicated:
+            parts.append(f"criteria given twice {duplicated}")
+        raise ReplyError("the reply has the wrong shape: " + "; ".join(parts))
+    return reply

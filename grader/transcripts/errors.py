@@ -1,0 +1,14 @@
+"""The one exception every transcript problem becomes, so the CLI can print one line and exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class TranscriptError(ValueError):
+    """A transcript that cannot be read. The message is one line and names the file."""
+
+    def __init__(self, path: str | Path, problem: str):
+        self.path = str(path)
+        self.problem = " ".join(problem.split())  # one line, whatever the cause said
+        super().__init__(f"{self.path}: {self.problem}")
