@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from grader.cli import grade, questions, rubric, show
+from grader.cli import grade, history, practice, questions, rubric, show
 
 app = typer.Typer(
     name="grader",
@@ -16,6 +16,9 @@ app = typer.Typer(
 app.command()(questions.questions)
 app.command()(show.show)
 app.command()(grade.grade)
+app.command()(practice.practice)
+app.command()(history.history)
+app.command()(history.progress)
 app.add_typer(rubric.app, name="rubric")
 
 
