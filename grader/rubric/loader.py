@@ -82,7 +82,7 @@ def load_file(path: Path) -> tuple[Rubric | None, list[Problem]]:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            msg = err["msg"]
+            msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 msg = "unknown field"
             elif err["type"] == "missing":

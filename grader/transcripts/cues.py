@@ -39,8 +39,9 @@ _ZH_INTERROGATIVE = re.compile(
     r"什么|怎么|为什么|为何|如何|哪些|哪个|哪几|多少|几种|是否|是不是|有没有|能不能|会不会|区别|差别|异同|优缺点|优势|劣势|原理"
 )
 _ANSWER_OPENER = re.compile(
-    r"^(?:因为|我觉得|我认为|我理解|我记得|我的理解|我个人|首先|主要|其实|对|是的|它|它们|这个|这是|所以|一般|通常|比如|我们可以|可以用"
-    r"|because|i think|i believe|i guess|so basically|well|basically|it|its|it's|the|first|yes|yeah|sure|right)\b|^(?:因为|我觉得|首先|主要|其实|它|所以|一般|通常|比如)",
+    r"^(?:因为|我觉得|我认为|我理解|我记得|我的理解|我个人|首先|主要|其实|对|是的|它|它们|这个|这是|这就是|这样|所以|一般|通常|比如|我们可以|可以用"
+    r"|because|i think|i believe|i guess|so basically|well|basically|it|its|it's|the|first|yes|yeah|sure|right)\b"
+    r"|^(?:因为|我觉得|首先|主要|其实|它|所以|一般|通常|比如|这就是|这样)",
     re.I,
 )
 
@@ -112,6 +113,7 @@ _NEW_TOPIC = re.compile(
     r"|difference|what is|explain|do you know|are you familiar|heard of",
     re.I,
 )
+_REACTION = re.compile(r"^(?:对|是的|没错|不是|不对|不太对|yes|no|right|exactly|not quite)(?:\b|(?=[\u4e00-\u9fff，,。.\s]))", re.I)
 FOLLOW_UP_MAX_UNITS = 12  # a follow-up leans on the question before it, so it is short
 
 
@@ -132,7 +134,9 @@ def is_follow_up(text: str) -> bool:
         return True
     if _NEW_TOPIC.search(q):
         return False
-    return bool(_CONTINUATION_START.match(q) or re.search(r"呢[\s?？。]*$", q) or not is_question(q))
+    if _REACTION.match(strip_fillers(text)) and not is_question(q):
+        return True  # "对，训练阶段。": the interviewer answering the candidate's clarifying question
+    return bool(_CONTINUATION_START.match(q) or re.search(r"呢[\s?？。]*$", q))
 
 
 # --- small talk --------------------------------------------------------------------------------

@@ -12,3 +12,7 @@ class TranscriptError(ValueError):
         self.path = str(path)
         self.problem = " ".join(problem.split())  # one line, whatever the cause said
         super().__init__(f"{self.path}: {self.problem}")
+
+
+class FormatProblem(Exception):
+    """Raised by a reader that knows what is wrong but not which file it is; becomes a TranscriptError."""
