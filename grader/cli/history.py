@@ -57,7 +57,7 @@ def history(
 
 def progress(json_out: JsonOpt = False, db: DbOpt = None) -> None:
     """Per-category averages (latest attempt per question), trend and weakest topics."""
-    from grader.rubric.models import CATEGORIES
+    from grader.rubric.categories import CATEGORIES
     from grader.store.progress import summarise
 
     summary = summarise(open_store(db).graded_rows())

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from grader.cli.common import JsonOpt, NoBuiltinOpt, RubricsOpt, console, fail, load_bank, print_json
-from grader.rubric.models import CATEGORIES
+from grader.rubric.categories import CATEGORIES
 
 
 def questions(

@@ -32,8 +32,6 @@ def show(
         data["max_points"] = r.max_points
         print_json(data)
         return
-    from rich.markdown import Markdown
-
     out = console()
     out.print(f"[bold]{r.id}[/bold]  {r.category_name} · {r.type} · v{r.version} · {r.max_points:g} points")
     out.print(getattr(r.question, lang), highlight=False)
@@ -46,6 +44,8 @@ def show(
     if reference:
         out.print()
         text = getattr(r.reference_answer, lang) or r.reference_answer.zh
+        from rich.markdown import Markdown
+
         out.print(Markdown(text))
         if r.misconceptions:
             out.print()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +26,7 @@ from grader.rubric.models import Criterion, Rubric
 from grader.text import embed
 from grader.text.normalize import normalize
 from grader.text.sentences import Unit, split_units
-from grader.text.terms import find_claim, find_term, norm_term, term_spans, words_of
+from grader.text.terms import find_claim, find_term_all, norm_term, term_spans, words_of
 
 VERSION = "offline-v1"
 
@@ -49,8 +50,28 @@ _IDK = re.compile(
 class _UnitInfo:
     unit: Unit
     norm: str
-    words: list[tuple[str, int, int]]
-    is_list: bool
+    is_list: bool = False
+
+
+class _Answer:
+    """The answer's sentences, normalised and joined once, so each key term is searched once."""
+
+    def __init__(self, units: list[_UnitInfo]):
+        self.units = units
+        self.starts: list[int] = []
+        pos = 0
+        for u in units:
+            self.starts.append(pos)
+            pos += len(u.norm) + 1
+        # NUL joins the sentences: no term pattern can match across it.
+        self.text = "\x00".join(u.norm for u in units)
+        self.words = words_of(self.text)
+
+    def unit_of(self, offset: int) -> int:
+        return bisect_right(self.starts, offset) - 1
+
+    def units_with(self, term: str) -> list[int]:
+        return sorted({self.unit_of(s) for s, _ in find_term_all(term, self.text, self.words)})
 
 
 @dataclass
@@ -83,7 +104,7 @@ class OfflineJudge:
     def grade(self, rubric: Rubric, answer: str) -> Grading:
         started = time.perf_counter()
         info = self.info()
-        units = [_unit_info(u, rubric) for u in split_units(answer)]
+        units = [_UnitInfo(u, normalize(u.text)) for u in split_units(answer)]
         lang = answer_language(answer)
         idk = _is_idk(answer)
         sims = None
@@ -92,8 +113,10 @@ class OfflineJudge:
             # Questions and restatements of the question make no claim: no credit, no penalty.
             keep = [j for j, u in enumerate(units) if not (echo[j] or _INTERROGATIVE.search(u.norm))]
             units, sims = [units[j] for j in keep], sims[:, keep]
+        parsed = _Answer(units)
+        _mark_keyword_lists(parsed, rubric)
         criteria = [
-            _grade_criterion(rubric, c, i, units, sims, idk) for i, c in enumerate(rubric.criteria)
+            _grade_criterion(rubric, c, i, parsed, sims, idk) for i, c in enumerate(rubric.criteria)
         ]
         misconceptions = [] if idk else _find_misconceptions(rubric, units, lang)
         score = total_score(criteria, misconceptions, rubric.max_points)
@@ -130,66 +153,70 @@ def _all_terms(rubric: Rubric) -> tuple[str, ...]:
     return tuple(sorted(terms, key=len, reverse=True))
 
 
-def _unit_info(unit: Unit, rubric: Rubric) -> _UnitInfo:
-    norm = normalize(unit.text)
-    return _UnitInfo(unit, norm, words_of(norm), _is_keyword_list(norm, rubric))
-
-
-def _is_keyword_list(norm: str, rubric: Rubric) -> bool:
+def _mark_keyword_lists(parsed: _Answer, rubric: Rubric) -> None:
     """A sentence that is mostly bare key terms ("running mean, EMA, momentum, eval, 冻结")
     makes no claim: at least four term segments with almost nothing said between them."""
-    spans = sorted(term_spans(_all_terms(rubric), norm))
-    covered = [False] * len(norm)
-    segments, last_end = 0, -1
-    for s, e in spans:
-        if s > last_end:
-            segments += 1
-        last_end = max(last_end, e)
-        covered[s:e] = [True] * (e - s)
-    if segments < 4:
-        return False
-    leftover = sum(1 for ch, c in zip(norm, covered) if not c and ch.isalnum())
-    return leftover <= LIST_LEFTOVER * segments
+    spans_by_unit: dict[int, list[tuple[int, int]]] = {}
+    for s, e in term_spans(_all_terms(rubric), parsed.text):
+        j = parsed.unit_of(s)
+        spans_by_unit.setdefault(j, []).append((s - parsed.starts[j], e - parsed.starts[j]))
+    for j, spans in spans_by_unit.items():
+        norm = parsed.units[j].norm
+        covered = [False] * len(norm)
+        segments, last_end = 0, -1
+        for s, e in sorted(spans):
+            if s > last_end:
+                segments += 1
+            last_end = max(last_end, e)
+            covered[s:e] = [True] * (e - s)
+        if segments >= 4:
+            leftover = sum(1 for ch, c in zip(norm, covered) if not c and ch.isalnum())
+            parsed.units[j].is_list = leftover <= LIST_LEFTOVER * segments
+
+
+@lru_cache(maxsize=256)
+def _rubric_vectors(rubric: Rubric) -> tuple[np.ndarray, np.ndarray]:
+    """Criterion statements (zh, en interleaved) and the question, embedded once per rubric."""
+    texts = [t for c in rubric.criteria for t in (c.statement.zh, c.statement.en)]
+    vecs = embed.encode(texts + [rubric.question.zh, rubric.question.en])
+    return vecs[: len(texts)], vecs[len(texts) :]
 
 
 def _similarities(rubric: Rubric, units: list[_UnitInfo]) -> tuple[np.ndarray, np.ndarray]:
     """sims[i, j]: best similarity between criterion i's statement (zh or en) and unit j;
     echo[j]: unit j restates the question."""
     answer_vecs = embed.encode([u.unit.text for u in units])
-    sims = np.zeros((len(rubric.criteria), len(units)), dtype=np.float32)
-    for i, c in enumerate(rubric.criteria):
-        stmt = np.stack([embed.encode_cached(c.statement.zh), embed.encode_cached(c.statement.en)])
-        sims[i] = (stmt @ answer_vecs.T).max(axis=0)
-    question = np.stack([embed.encode_cached(rubric.question.zh), embed.encode_cached(rubric.question.en)])
+    statements, question = _rubric_vectors(rubric)
+    pair = (statements @ answer_vecs.T).reshape(len(rubric.criteria), 2, len(units))
+    sims = pair.max(axis=1)
     echo = (question @ answer_vecs.T).max(axis=0) >= ECHO_SIM
     return sims, echo
 
 
-def _group_hits(rubric: Rubric, crit: Criterion, units: list[_UnitInfo], row: np.ndarray) -> list[_GroupHit]:
+def _group_hits(rubric: Rubric, crit: Criterion, parsed: _Answer, row: np.ndarray) -> list[_GroupHit]:
     """For each concept group, the best sentence that expresses it: a substantive term over a
     word of the question, then the sentence closest to the criterion."""
     question = _question_text(rubric)
+    units = parsed.units
     hits: list[_GroupHit] = []
     for g, group in enumerate(crit.key_terms):
-        candidates = []
-        for j, u in enumerate(units):
-            for term in group:
-                if find_term(term, u.norm, u.words):
-                    candidates.append(_GroupHit(g, j, term, norm_term(term) in question))
-                    break
+        candidates = [
+            _GroupHit(g, j, term, norm_term(term) in question) for term in group for j in parsed.units_with(term)
+        ]
         if candidates:
             hits.append(max(candidates, key=lambda h: (not h.echo, not units[h.unit].is_list, float(row[h.unit]))))
     return hits
 
 
 def _grade_criterion(
-    rubric: Rubric, crit: Criterion, index: int, units: list[_UnitInfo], sims: np.ndarray | None, idk: bool
+    rubric: Rubric, crit: Criterion, index: int, parsed: _Answer, sims: np.ndarray | None, idk: bool
 ) -> CriterionGrade:
+    units = parsed.units
     need = crit.groups_needed
     if idk or not units:
         return _make(crit, "missed", [], 0.95, "The answer does not address this point.", units)
     row = sims[index] if sims is not None and sims.shape[1] else np.zeros(len(units))
-    hits = _group_hits(rubric, crit, units, row)
+    hits = _group_hits(rubric, crit, parsed, row)
     flags: list[str] = []
     # Words taken from the question earn nothing unless a substantive term comes with them.
     if hits and all(h.echo for h in hits):

@@ -57,6 +57,6 @@ class Bank:
 
 
 def _category_rank(rubric: Rubric) -> int:
-    from grader.rubric.models import CATEGORIES
+    from grader.rubric.categories import CATEGORIES
 
     return list(CATEGORIES).index(rubric.category)

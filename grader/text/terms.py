@@ -59,6 +59,22 @@ def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | Non
     return None
 
 
+def find_term_all(term: str, norm_text: str, words: list[tuple[str, int, int]] | None = None) -> list[tuple[int, int]]:
+    """Every occurrence of `term` (typo-tolerant for long single English words)."""
+    spans = [m.span() for m in _term_pattern(term).finditer(norm_text)]
+    t = norm_term(term)
+    if not spans and words is not None and not has_cjk(t) and _WORD.fullmatch(t) and _typo_distance(t):
+        from rapidfuzz.distance import Levenshtein
+
+        limit = _typo_distance(t)
+        spans = [
+            (s, e)
+            for w, s, e in words
+            if abs(len(w) - len(t)) <= limit and w[0] == t[0] and Levenshtein.distance(w, t, score_cutoff=limit) <= limit
+        ]
+    return spans
+
+
 def words_of(norm_text: str) -> list[tuple[str, int, int]]:
     return [(m.group(), m.start(), m.end()) for m in _WORD.finditer(norm_text)]
 

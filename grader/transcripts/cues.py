@@ -17,7 +17,7 @@ _ENDS_WITH_QMARK = re.compile(r"[?？][\s)）\"”'’]*$")
 _ENDS_WITH_PARTICLE = re.compile(r"(?:吗|呢|么|嘛)[\s。.!！~～…]*$")
 _ZH_OPENER = re.compile(
     r"^(?:那|那么|好|然后|接下来|下面|再|我们)?[，,\s]*(?:你|我们)?(?:先|再|来)?"
-    r"(?:请问|请你|请|能不能|能否|可不可以|可以|你能|你知道|你了解|你觉得|你认为|为什么|为何|怎么|怎样|如何"
+    r"(?:请问|请你|能不能|能否|可不可以|你可以|你能|你知道|你了解|你觉得|你认为|为什么|为何|怎么|怎样|如何"
     r"|讲一下|讲讲|讲下|说一下|说说|说下|介绍一下|介绍下|解释一下|解释下|谈谈|谈一下|聊聊|聊一下|描述一下|推导一下|推一下"
     r"|写一下|写一个|写个|实现一下|实现一个|手写|手推|给定|给你|有没有|是不是|什么是|哪些)"
 )
@@ -62,7 +62,8 @@ def question_score(text: str) -> float:
         return 0.9
     if _ENDS_WITH_INTERROGATIVE.search(last) and not _ANSWER_OPENER.match(last):
         return 0.8  # no closing punctuation at all, yet ends on a question word
-    if any(_ZH_OPENER.match(s) or _EN_OPENER.match(s) for s in sentences) or _TASK.search(last):
+    # A question opens or closes the turn; a middle sentence opening with "怎么" is the answer talking.
+    if any(_ZH_OPENER.match(s) or _EN_OPENER.match(s) for s in {sentences[0], last}) or _TASK.search(last):
         return 0.7
     if _ZH_INTERROGATIVE.search(last) and not _ANSWER_OPENER.match(sentences[0]):
         return 0.5
@@ -73,19 +74,34 @@ def is_question(text: str) -> bool:
     return question_score(text) >= 0.5
 
 
-# --- acknowledgements and backchannels --------------------------------------------------------
+# --- acknowledgements, greetings and lead-ins -------------------------------------------------
 _ACK = re.compile(
     r"^(?:好的?|行|嗯|可以|没问题|对的?|不错|很好|明白|了解|知道了|ok(?:ay)?|great|good|nice|alright|all right|right|sure"
     r"|thanks|thank you|cool|got it|perfect|i see)(?:[，,。.!！~～、\s]+|$)",
     re.I,
 )
+_LEAD_IN = re.compile(
+    r"^(?:(?:那|那么)?(?:我们)?(?:先|再|接着|接下来|下面)?(?:问|聊|来|看|换)(?:一个|个|一下|一道)?(?:基础的|简单的|别的|其他的)?"
+    r"(?:问题|话题|题)?吧?[。.!！]|下一个问题[。.:：，,]?|下一题[。.:：，,]?|next question[.:,]?|let'?s move on[.,!]?|moving on[.,]?)\s*",
+    re.I,
+)
+_GREETING_WORDS = re.compile(
+    r"^(?:你好|您好|hi|hello|hey|早上好|上午好|下午好|晚上好|good (?:morning|afternoon|evening)|嗨|能听到吗|听得到吗|听得到我说话吗"
+    r"|can you hear me(?: ok(?:ay)?)?|我是[^，,。.]{0,12}面试官|i'?m [^,.]{0,30}interviewer|欢迎[^，,。.]{0,12}|welcome[^,.]{0,30}"
+    r"|thanks for joining|我们开始吧|我们先开始|我们直接开始|let'?s (?:get )?start(?:ed)?)"
+    r"(?:[，,。.!！?？~～]+\s*|\s*$)",  # only a whole greeting, not "let's start with ResNet"
+    re.I,
+)
 
 
 def strip_acknowledgement(text: str) -> str:
-    """Drop "好的，嗯，" / "OK, great." that opens an interviewer's turn before the real question."""
+    """Drop what opens an interviewer's turn before the real question: "好的，嗯，", "OK, great.",
+    "你好，我们开始吧。", "下一个问题。". The question itself is left as asked."""
     out = strip_fillers(text)
     while True:
-        new = _ACK.sub("", out, count=1).lstrip()
+        new = out
+        for pattern in (_ACK, _GREETING_WORDS, _LEAD_IN):
+            new = pattern.sub("", new, count=1).lstrip()
         if new == out:
             return out
         out = new
@@ -156,25 +172,18 @@ _SMALL_TALK = re.compile(
     r"|什么时候(?:能|可以)?(?:入职|到岗|实习)|实习(?:多久|多长时间)|期望薪资|薪资|when can you start|notice period|salary",
     re.I,
 )
-_CLOSING_INVITATION = re.compile(r"有什么(?:想|要)?(?:问|问题)|有没有什么(?:问题|想问|要问)|还有什么(?:想|要)问|any questions|questions for (?:me|us)", re.I)
-_GREETING_WORDS = re.compile(
-    r"^(?:你好|您好|hi|hello|hey|早上好|上午好|下午好|晚上好|good (?:morning|afternoon|evening)|嗨|能听到吗|听得到吗|听得到我说话吗"
-    r"|can you hear me|我是[^，,。.]{0,12}(?:面试官|的面试官)|i'?m [^,.]{0,30}(?:interviewer)|欢迎[^，,。.]{0,12}|welcome[^,.]{0,30}"
-    r"|我们开始吧|我们先开始|let'?s (?:get )?start(?:ed)?)[，,。.!！~～\s]*",
-    re.I,
+_CLOSING_INVITATION = re.compile(
+    r"有什么(?:想|要)?(?:问|问题)|有没有什么(?:问题|想问|要问)|还有什么(?:想|要)问|any questions|questions for (?:me|us)", re.I
 )
 
 
 def is_small_talk(text: str) -> bool:
     """Greetings, self-introduction, project chat, "any questions for me", logistics, goodbyes."""
-    q = strip_acknowledgement(text)
-    if _SMALL_TALK.search(strip_fillers(text)):
+    spoken = strip_fillers(text)
+    if _SMALL_TALK.search(spoken):
         return True
-    if _GREETING.search(q):
-        rest = q
-        while (m := _GREETING_WORDS.match(rest)) and m.end() > 0:
-            rest = rest[m.end():]
-        rest = strip_acknowledgement(rest)
+    if _GREETING.search(spoken):
+        rest = strip_acknowledgement(spoken)  # greetings and lead-ins gone: is a question left?
         return not rest or not is_question(rest) or bool(_GREETING.search(rest))
     return False
 

@@ -20,6 +20,8 @@ _EN = re.compile(
     r"|,\s*you know\b(?=\s*[,.;!?]|$)",  # "..., you know."
     re.I,
 )
+# ", you know," / ", um," between commas is an aside: both commas go with it.
+_EN_ASIDE = re.compile(r"\s*,\s*(?:u+m+|u+h+|e+r+m+|er|h+m+|you know|i mean)\s*,\s*", re.I)
 _FENCE = re.compile(r"(^```.*?^```[^\n]*$|^~~~.*?^~~~[^\n]*$)", re.M | re.S)
 
 _PUNCT_RUN = re.compile(r"([，,、；;：:…])(?:\s*[，,、…]|\s*\.{2,})+")
@@ -37,7 +39,8 @@ def strip_fillers(text: str) -> str:
 
 
 def _clean(prose: str) -> str:
-    out = _ZH.sub("", prose)
+    out = _EN_ASIDE.sub(" ", prose)
+    out = _ZH.sub("", out)
     out = _EN.sub("", out)
     out = _PUNCT_RUN.sub(r"\1", out)
     out = _LEADING_PUNCT.sub(r"\1", out)

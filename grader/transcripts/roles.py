@@ -5,22 +5,34 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from dataclasses import dataclass, field
+
 from grader.transcripts.cues import is_backchannel, is_small_talk, question_score
-from grader.transcripts.models import RoleSource, Turn
+from grader.transcripts.models import RoleSource, SkippedItem, Turn
+
+BEFORE_FIRST_SPEAKER = "speech before the first named speaker"
 
 PAUSE_S = 1.5  # a silence this long before a half-sure question is taken as a change of speaker
 STRONG = 0.7
 WEAK = 0.5
 
 
-def resolve_roles(turns: list[Turn]) -> tuple[list[Turn], RoleSource, list[str]]:
+@dataclass
+class Resolved:
+    turns: list[Turn]
+    source: RoleSource
+    warnings: list[str] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+
+def resolve_roles(turns: list[Turn]) -> Resolved:
     warnings: list[str] = []
     if not any(t.speaker for t in turns) and all(t.role == "unknown" for t in turns):
         warnings.append(
             "no speaker labels: who asked and who answered was reconstructed from question cues and pauses; "
             "check the pairs"
         )
-        return infer_from_cues(turns), "cues", warnings
+        return Resolved(infer_from_cues(turns), "cues", warnings)
 
     source: RoleSource = "labels"
     speakers = _unmapped_speakers(turns)
@@ -33,15 +45,17 @@ def resolve_roles(turns: list[Turn]) -> tuple[list[Turn], RoleSource, list[str]]
     # Unlabelled stretches inside a labelled file (a timestamped line, a cue with no speaker)
     # continue whoever spoke last; the text reader reports anything before the first label itself.
     out: list[Turn] = []
+    skipped: list[SkippedItem] = []
     last = None
     for t in turns:
         if t.role == "unknown":
             if last is None:
+                skipped.append(SkippedItem(text=t.text, reason=BEFORE_FIRST_SPEAKER, source=t.source, start=t.start, end=t.end))
                 continue
             t = t.model_copy(update={"role": last})
         last = t.role
         out.append(t)
-    return out, source, warnings
+    return Resolved(out, source, warnings, skipped)
 
 
 def _unmapped_speakers(turns: list[Turn]) -> list[str]:
@@ -94,7 +108,7 @@ def infer_from_cues(turns: list[Turn]) -> list[Turn]:
         paused = gap is not None and gap >= PAUSE_S
         nxt = scores[i + 1] if i + 1 < len(turns) else 0.0
         if prev_role == "interviewer":
-            if scores[i - 1] >= STRONG:
+            if scores[i - 1] >= WEAK:
                 # A second question straight after the first is the interviewer rephrasing.
                 role = "interviewer" if q >= STRONG and not paused and not is_backchannel(prev.text) else "candidate"
             elif is_small_talk(prev.text) and not is_backchannel(prev.text):
