@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from grader.cli import grade, history, practice, questions, rubric, show
+from grader.cli import batch, grade, history, practice, questions, rubric, show
 
 app = typer.Typer(
     name="grader",
@@ -19,6 +19,7 @@ app.command()(grade.grade)
 app.command()(practice.practice)
 app.command()(history.history)
 app.command()(history.progress)
+app.command()(batch.batch)
 app.add_typer(rubric.app, name="rubric")
 
 

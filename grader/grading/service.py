@@ -76,6 +76,15 @@ class Grader:
         info = self.judge.info()
         return cache_key(answer, rubric.content_hash(), info.prompt_hash, {"kind": info.kind, "model": info.model, **info.params})
 
+    def is_cached(self, rubric: Rubric, answer: str) -> bool:
+        """Whether grading this answer would be served from the store (no judge call)."""
+        if self.store is None or not self.use_cache:
+            return False
+        try:
+            return self.store.has_cached(self._key(rubric, check_answer(answer)))
+        except AnswerError:
+            return False
+
     def _from_cache(self, rubric: Rubric, answer: str) -> tuple[str, Outcome | None]:
         key = self._key(rubric, answer)
         if self.store is not None and self.use_cache:

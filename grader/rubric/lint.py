@@ -7,7 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from grader.rubric.loader import LoadResult, Problem
-from grader.rubric.categories import CATEGORIES, Rubric
+from grader.rubric.categories import CATEGORIES
+from grader.rubric.models import Rubric
 
 
 def _norm_alias(text: str) -> str:

@@ -171,6 +171,12 @@ class Store:
         grading.cached = True
         return row["id"], grading
 
+    def has_cached(self, key: str) -> bool:
+        row = self.conn.execute(
+            "SELECT 1 FROM gradings WHERE cache_key = ? AND status = 'graded' LIMIT 1", (key,)
+        ).fetchone()
+        return row is not None
+
     def get(self, grading_id: int) -> sqlite3.Row | None:
         return self.conn.execute("SELECT * FROM gradings WHERE id = ?", (grading_id,)).fetchone()
 
