@@ -46,8 +46,9 @@ class LLMSettings(BaseModel):
         return bool(self.model)
 
     def public(self) -> dict[str, Any]:
-        """What identifies the judge in stored gradings and cache keys (never the key)."""
-        return self.model_dump(mode="json", exclude={"api_key", "price_input_per_mtok", "price_output_per_mtok"})
+        """What can change a grading, so identifies the judge in stored gradings and cache keys.
+        Timeouts, retries, prices and the key cannot, and are left out."""
+        return self.model_dump(mode="json", include={"provider", "model", "base_url", "samples", "json_mode"})
 
 
 class Settings(BaseModel):

@@ -24,6 +24,8 @@ class FakeLLM:
     def __init__(self):
         self.script: deque[Scripted] = deque()
         self.default: Scripted | None = None  # served when the script is empty
+        # Or a function of the request payload, for concurrent clients whose order varies.
+        self.responder = None
         self.requests: list[dict] = []
         self.request_times: list[float] = []
         self._lock = threading.Lock()
@@ -48,7 +50,9 @@ class FakeLLM:
         for item in items:
             self.script.append(item if isinstance(item, Scripted) else Scripted(content=item))
 
-    def _next(self) -> Scripted:
+    def _next(self, payload: dict) -> Scripted:
+        if self.responder is not None:
+            return self.responder(payload)
         with self._lock:
             if self.script:
                 return self.script.popleft()
@@ -69,7 +73,7 @@ class FakeLLM:
                 with fake._lock:
                     fake.requests.append(payload)
                     fake.request_times.append(time.monotonic())
-                item = fake._next()
+                item = fake._next(payload)
                 if item.delay:
                     time.sleep(item.delay)
                 if item.body is not None:
@@ -124,3 +128,12 @@ def judge_reply(rubric, verdicts: dict[str, str] | None = None, quotes: dict[str
         },
         ensure_ascii=False,
     )
+
+
+def question_id_of(payload: dict) -> str:
+    """The bank question a judge request is about (from the rendered prompt)."""
+    import re
+
+    user = payload["messages"][-1]["content"] if payload["messages"][-1]["role"] == "user" else payload["messages"][1]["content"]
+    m = re.search(r"^Question \(([a-z0-9-]+)\)", payload["messages"][1]["content"], re.M)
+    return m.group(1) if m else ""

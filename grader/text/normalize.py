@@ -22,8 +22,11 @@ def has_cjk(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
+_DASHES = str.maketrans({"−": "-", "–": "-", "—": "-", "‐": "-"})
+
+
 def normalize(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     if has_cjk(text):
         text = _t2s().convert(text)
     return _SPACE.sub(" ", text.lower()).strip()

@@ -33,7 +33,8 @@ def _term_pattern(term: str) -> re.Pattern[str]:
         parts = [re.escape(ch) for ch in t.replace(" ", "")]
         return re.compile(r"\s?".join(parts))
     pieces = [re.escape(p) for p in re.split(r"[\s_\-]+", t) if p]
-    body = r"[\s_\-]?".join(pieces)
+    # "running mean" = "running_mean" = "running-mean", and "p_j - y_j" = "p_j-y_j"
+    body = r"\s?[_\-]?\s?".join(pieces)
     left = r"(?<![a-z0-9])" if t[:1].isalnum() else ""
     right = r"(?![a-z0-9])" if t[-1:].isalnum() else ""
     return re.compile(left + body + right)
@@ -41,6 +42,14 @@ def _term_pattern(term: str) -> re.Pattern[str]:
 
 def _typo_distance(word: str) -> int:
     return 0 if len(word) < 7 else (1 if len(word) < 11 else 2)
+
+
+def _is_typo(word: str, term: str, limit: int, levenshtein) -> bool:
+    """A misspelling of `term`, not another word that merely extends or shortens it
+    ("resnetd" is not "resnet", "efficientnetv2" is not "efficientnet")."""
+    if word == term or word.startswith(term) or term.startswith(word):
+        return False
+    return abs(len(word) - len(term)) <= limit and word[0] == term[0] and levenshtein.distance(word, term, score_cutoff=limit) <= limit
 
 
 def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | None = None) -> TermHit | None:
@@ -54,7 +63,7 @@ def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | Non
 
         limit = _typo_distance(t)
         for w, s, e in words:
-            if abs(len(w) - len(t)) <= limit and w[0] == t[0] and Levenshtein.distance(w, t, score_cutoff=limit) <= limit:
+            if _is_typo(w, t, limit, Levenshtein):
                 return TermHit(term, s, e)
     return None
 
@@ -67,11 +76,7 @@ def find_term_all(term: str, norm_text: str, words: list[tuple[str, int, int]] |
         from rapidfuzz.distance import Levenshtein
 
         limit = _typo_distance(t)
-        spans = [
-            (s, e)
-            for w, s, e in words
-            if abs(len(w) - len(t)) <= limit and w[0] == t[0] and Levenshtein.distance(w, t, score_cutoff=limit) <= limit
-        ]
+        spans = [(s, e) for w, s, e in words if _is_typo(w, t, limit, Levenshtein)]
     return spans
 
 

@@ -168,7 +168,8 @@ _SMALL_TALK = re.compile(
     r"|your (?:project|projects|internship|research|background|experience|resume|cv)"
     r"|有什么(?:想|要)?(?:问|问题)|有没有什么(?:问题|想问|要问)|还有什么(?:想|要)问|any questions|questions for (?:me|us)"
     r"|今天(?:就)?(?:先)?到这|面试(?:就)?(?:先)?到这|就到这里|回去等通知|等(?:hr|HR)?通知|感谢(?:你的|您的)?(?:时间|参加)"
-    r"|that'?s all (?:for today|from me)|thanks? (?:you )?for (?:your time|coming)|we'?ll be in touch|nice (?:talking|meeting)"
+    r"|that'?s all (?:for today|from me)|thanks? (?:you )?for (?:your time|coming)|we'?ll be in touch"
+    r"|nice (?:talking|meeting)"
     r"|什么时候(?:能|可以)?(?:入职|到岗|实习)|实习(?:多久|多长时间)|期望薪资|薪资|when can you start|notice period|salary",
     re.I,
 )

@@ -86,13 +86,13 @@ def _decode(data: bytes, path) -> tuple[str, str]:
             try:
                 return data[len(bom):].decode(codec), name
             except UnicodeDecodeError:
-                raise TranscriptError(path, f"starts with a {name} byte-order mark but is not valid {name} text") from None
+                raise TranscriptError(path, f"starts with a {name} byte-order mark but is not valid {name}") from None
 
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise TranscriptError(path, f"is not a text transcript: it looks like {what}")
     if data[4:8] == b"ftyp":
-        raise TranscriptError(path, "is not a text transcript: it looks like an MP4/M4A media file; transcribe it first")
+        raise TranscriptError(path, "is not a text transcript: it looks like an MP4/M4A file; transcribe it first")
 
     if b"\x00" in data:
         # UTF-16 without a BOM is the only text that is full of NUL bytes.
@@ -119,7 +119,7 @@ def _decode(data: bytes, path) -> tuple[str, str]:
             return data.decode(guess), guess
         except (UnicodeDecodeError, LookupError):
             pass
-    raise TranscriptError(path, "cannot tell the text encoding (tried UTF-8, UTF-16, GB18030 and detection); save it as UTF-8")
+    raise TranscriptError(path, "cannot tell the text encoding (tried UTF-8, GB18030, Big5, detection); save it as UTF-8")
 
 
 def _guess(data: bytes) -> str | None:

@@ -86,8 +86,39 @@ class Labels:
             return "unknown"
         return None
 
+    def extended(self, more: Mapping[str, str]) -> Labels:
+        out = Labels()
+        out._map = dict(self._map)
+        for label, role in Labels(more)._map.items():
+            out._map[label] = role
+        return out
+
     def split(self, line: str) -> LabelledLine | None:
         """Parse a line that opens with a speaker label; None when it does not."""
+        found = self._parse(line)
+        if found is None:
+            return None
+        label, name, start, rest, has_sep = found
+        role = self.role_of(label)
+        if role is None:
+            return None
+        if not has_sep and start is None and _key(label) in {"a", "q", "我", "问", "答", "me"}:
+            return None  # a bare "A" or "我" on its own line is more likely text than a label
+        speaker = label.strip() + (f"（{name.strip()}）" if name else "")
+        return LabelledLine(role, speaker, rest, start)
+
+    def unknown_label(self, line: str) -> str | None:
+        """A short name opening a line like a label ("张三：") that the table does not know."""
+        found = self._parse(line)
+        if found is None:
+            return None
+        label, _, _, _, has_sep = found
+        label = label.strip()
+        if not has_sep or self.role_of(label) is not None or len(label) > 12 or re.search(r"[\s\d，,。.;；!！?？=]", label):
+            return None
+        return label
+
+    def _parse(self, line: str) -> tuple[str, str | None, float | None, str, bool] | None:
         s = _BULLET.sub("", line.strip())
         start = None
         m = _TS_PREFIX.match(s)
@@ -97,29 +128,16 @@ class Labels:
 
         m = _BRACKETED.match(s)
         # "(a) first point" is a list item, so one-letter labels only count with a colon.
-        if m and not _is_one_letter(m["label"]) and (role := self.role_of(m["label"])) is not None:
-            return LabelledLine(role, m["label"].strip(), _unbold(m["rest"]), start)
+        if m and not _is_one_letter(m["label"]) and self.role_of(m["label"]) is not None:
+            return m["label"], None, start, _unbold(m["rest"]), True
 
         # Bold marks may wrap the label ("**面试官**：") or the label and colon ("**面试官：**").
         m = _LABELLED.match(_BOLD.sub("", s[:60]) + s[60:] if s.startswith(("**", "__")) else s)
         if not m:
             return None
-        role = self.role_of(m["label"])
-        if role is None:
-            return None
-        if m["sep"] is None and m["ts"] is None and _key(m["label"]) in {"a", "q", "我", "问", "答", "me"}:
-            return None  # a bare "A" or "我" on its own line is more likely text than a label
-        speaker = m["label"].strip() + (f"（{m['name'].strip()}）" if m["name"] else "")
         if m["ts"] is not None and start is None:
             start = to_seconds(m["ts"])
-        return LabelledLine(role, speaker, _unbold(m["rest"] or ""), start)
-
-    def unknown_label(self, line: str) -> str | None:
-        """A short "word：" opening a line that is not a known label (to warn about unmapped names)."""
-        m = re.match(r"^\s*(?:\*\*)?\s*([^\s:：*\[\]()（）]{1,8})\s*(?:\*\*)?\s*[:：]", line)
-        if m and self.role_of(m[1]) is None and not m[1].isdigit():
-            return m[1]
-        return None
+        return m["label"], m["name"], start, _unbold(m["rest"] or ""), m["sep"] is not None or m["ts"] is not None
 
 
 def _key(label: str) -> str:

@@ -36,6 +36,10 @@ def resolve_roles(turns: list[Turn]) -> Resolved:
 
     source: RoleSource = "labels"
     speakers = _unmapped_speakers(turns)
+    if len(speakers) == 1 and all(t.role == "unknown" for t in turns):
+        # One diarised voice for the whole interview tells nothing about who asked.
+        warnings.append(f"only one speaker id ({speakers[0]}): roles were reconstructed from question cues and pauses")
+        return Resolved(infer_from_cues(turns), "cues", warnings)
     if speakers:
         mapping = _map_speakers(turns, speakers)
         source = "speakers"
@@ -50,7 +54,9 @@ def resolve_roles(turns: list[Turn]) -> Resolved:
     for t in turns:
         if t.role == "unknown":
             if last is None:
-                skipped.append(SkippedItem(text=t.text, reason=BEFORE_FIRST_SPEAKER, source=t.source, start=t.start, end=t.end))
+                skipped.append(
+                    SkippedItem(text=t.text, reason=BEFORE_FIRST_SPEAKER, source=t.source, start=t.start, end=t.end)
+                )
                 continue
             t = t.model_copy(update={"role": last})
         last = t.role

@@ -7,6 +7,7 @@ talk is set aside with a reason rather than graded.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from grader.transcripts.cues import (
@@ -35,6 +36,23 @@ class GivenPair:
     source: SourceRange
 
 
+_CJK_EDGE = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+_CJK_PUNCT = re.compile(r"[\u3000-\u303f\uff00-\uffef]")
+
+
+def join_speech(a: str, b: str, unit: str) -> str:
+    """Join two pieces of one speaker's speech. Lines of notes keep their line break (code, lists);
+    subtitle cues and ASR segments are one flow of speech, split only by timing: Chinese runs on
+    with no space, other text gets one."""
+    a, b = a.strip(), b.strip()
+    if not a or not b:
+        return a or b
+    if unit == "line":
+        return f"{a}\n{b}"
+    tight = _CJK_PUNCT.match(a[-1]) or _CJK_PUNCT.match(b[0]) or (_CJK_EDGE.match(a[-1]) and _CJK_EDGE.match(b[0]))
+    return a + ("" if tight else " ") + b
+
+
 def merge_same_role(turns: list[Turn]) -> list[Turn]:
     out: list[Turn] = []
     for t in turns:
@@ -42,7 +60,7 @@ def merge_same_role(turns: list[Turn]) -> list[Turn]:
             a = out[-1]
             out[-1] = a.model_copy(
                 update={
-                    "text": f"{a.text}\n{t.text}".strip(),
+                    "text": join_speech(a.text, t.text, t.source.unit),
                     "start": a.start if a.start is not None else t.start,
                     "end": t.end if t.end is not None else a.end,
                     "source": a.source.merge(t.source),

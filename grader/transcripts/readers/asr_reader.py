@@ -21,7 +21,9 @@ class Segment(BaseModel):
     text: str
     start: float | None = Field(default=None, ge=0)
     end: float | None = Field(default=None, ge=0)
-    speaker: str | None = Field(default=None, validation_alias=AliasChoices("speaker", "spk", "speaker_id", "speaker_label"))
+    speaker: str | None = Field(
+        default=None, validation_alias=AliasChoices("speaker", "spk", "speaker_id", "speaker_label")
+    )
 
     @field_validator("speaker", mode="before")
     @classmethod

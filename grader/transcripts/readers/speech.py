@@ -11,6 +11,7 @@ import re
 
 from grader.transcripts.labels import Labels
 from grader.transcripts.models import SourceRange, Turn
+from grader.transcripts.segment import join_speech
 
 _TAG = re.compile(r"<[^>]*>|\{\\[^}]*\}")  # HTML-ish cue tags and ASS override codes
 _DIALOGUE_DASH = re.compile(r"^\s*[-–—]\s+")
@@ -36,10 +37,12 @@ def speech_turns(
         labelled = labels.split(line)
         if labelled is not None:
             turns.append(
-                Turn(role=labelled.role, speaker=labelled.speaker, text=labelled.text, start=start, end=end, source=source)
+                Turn(
+                    role=labelled.role, speaker=labelled.speaker, text=labelled.text, start=start, end=end, source=source
+                )
             )
         elif turns:
-            turns[-1] = turns[-1].model_copy(update={"text": f"{turns[-1].text}\n{line}".strip()})
+            turns[-1] = turns[-1].model_copy(update={"text": join_speech(turns[-1].text, line, source.unit)})
         elif speaker:
             role = labels.role_of(speaker) or "unknown"
             turns.append(Turn(role=role, speaker=speaker, text=line, start=start, end=end, source=source))

@@ -52,6 +52,15 @@ def read(text: str, labels: Labels) -> ReadResult:
     kinds = _classify(lines, labels)
     labelled = any(k == "label" for k, _ in kinds)
     result = ReadResult()
+    if not labelled and (names := _names_used_as_labels(lines, kinds, labels)):
+        # "张老师：" / "李明：" on most lines: speakers by name. Which is which is inferred later.
+        labels = labels.extended(dict.fromkeys(names, "unknown"))
+        kinds = _classify(lines, labels)
+        labelled = True
+        result.warnings.append(
+            f"speaker names {', '.join(names)} are not known labels; roles were inferred. "
+            f"Set them with labels={{'{names[0]}': 'interviewer' or 'candidate', ...}}"
+        )
     current: _Open | None = None
     preamble: list[tuple[int, str]] = []
 
@@ -109,6 +118,16 @@ def _classify(lines: list[str], labels: Labels) -> list[tuple[str, object]]:
         else:
             out.append(("text", None))
     return out
+
+
+def _names_used_as_labels(lines, kinds, labels: Labels) -> list[str]:
+    """Names that open most content lines like labels, in a file with no known label at all."""
+    content = [line for line, (kind, _) in zip(lines, kinds) if kind != "structure" and line.strip()]
+    names = [n for line in content if (n := labels.unknown_label(line))]
+    distinct = list(dict.fromkeys(names))
+    if 2 <= len(distinct) <= 4 and len(names) >= 0.6 * len(content):
+        return distinct
+    return []
 
 
 def _unmapped_label_warnings(lines, kinds, labels: Labels) -> list[str]:
