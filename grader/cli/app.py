@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from grader.cli import batch, grade, history, practice, questions, rubric, show
+from grader.cli import batch, evals, grade, history, practice, questions, review, rubric, show
 
 app = typer.Typer(
     name="grader",
@@ -20,7 +20,9 @@ app.command()(practice.practice)
 app.command()(history.history)
 app.command()(history.progress)
 app.command()(batch.batch)
+app.command()(review.review)
 app.add_typer(rubric.app, name="rubric")
+app.add_typer(evals.app, name="evals")
 
 
 def main() -> None:

@@ -44,6 +44,46 @@ MIGRATIONS: list[str] = [
     ALTER TABLE gradings ADD COLUMN source TEXT;
     CREATE INDEX gradings_cache ON gradings (cache_key);
     """,
+    # 3: rubric regression runs, one row per graded case
+    """
+    CREATE TABLE eval_runs (
+        id INTEGER PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        baseline TEXT,
+        judge_kind TEXT NOT NULL,
+        judge_model TEXT NOT NULL,
+        prompt_hash TEXT,
+        judge_settings TEXT NOT NULL,
+        bank_hash TEXT NOT NULL,
+        questions TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        passed INTEGER NOT NULL
+    );
+    CREATE TABLE eval_results (
+        run_id INTEGER NOT NULL REFERENCES eval_runs (id),
+        question_id TEXT NOT NULL,
+        case_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        rubric_hash TEXT NOT NULL,
+        data TEXT NOT NULL,
+        passed INTEGER NOT NULL,
+        PRIMARY KEY (run_id, question_id, case_id)
+    );
+    CREATE INDEX eval_runs_baseline ON eval_runs (baseline, id);
+    """,
+    # 4: human grades of stored gradings
+    """
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        grading_id INTEGER NOT NULL REFERENCES gradings (id),
+        created_at TEXT NOT NULL,
+        reviewer TEXT,
+        percent REAL NOT NULL,
+        verdicts TEXT NOT NULL,
+        note TEXT
+    );
+    CREATE INDEX reviews_grading ON reviews (grading_id, id);
+    """,
 ]
 
 
@@ -183,7 +223,7 @@ class Store:
     def history(
         self, question_id: str | None = None, category: str | None = None, limit: int = 20
     ) -> list[sqlite3.Row]:
-        where, args = [], []
+        where, args = ["(source IS NULL OR source != 'evals')"], []
         if question_id:
             where.append("question_id = ?")
             args.append(question_id)
@@ -199,7 +239,7 @@ class Store:
     def graded_rows(self) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT id, created_at, question_id, category, percent, source FROM gradings "
-            "WHERE status = 'graded' ORDER BY id"
+            "WHERE status = 'graded' AND (source IS NULL OR source != 'evals') ORDER BY id"
         ).fetchall()
 
     def count(self) -> int:
