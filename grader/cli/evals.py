@@ -87,7 +87,9 @@ def run(
     grader = Grader(the_judge, store if the_judge.kind == "llm" else None, source="evals")
     results = run_cases(bank, grader, ids, sets)
     flips, broke, fixed = diff_results(before, results) if before is not None else ([], [], [])
-    m = compute_metrics(results, cfg.thresholds, len([b for b in broke if b.kind != "canary"]))
+    m = compute_metrics(
+        results, cfg.thresholds, len([b for b in broke if b.kind != "canary"]), sum(f.regression for f in flips)
+    )
     info = the_judge.info()
     run_id = save_run(store, info, bank_hash(bank.rubrics[i] for i in ids), ids, m, results, save_baseline)
     store.close()
@@ -127,7 +129,8 @@ def _print_run(run_id, info, m, results, flips, broke, fixed, baseline, show) ->
         out.print(f"against baseline {baseline}: {len(flips)} verdict(s) flipped, {len(broke)} case(s) broke, {len(fixed)} fixed")
         for f in flips[:50]:
             exp = f" (expected {f.expected})" if f.expected else ""
-            out.print(f"  ↺ {f.question_id}/{f.case_id} · {f.criterion}: {f.before} → {f.after}{exp}", highlight=False)
+            mark = "✗" if f.regression else "↺"
+            out.print(f"  {mark} {f.question_id}/{f.case_id} · {f.criterion}: {f.before} → {f.after}{exp}", highlight=False)
         for b in broke:
             out.print(f"  ✗ broke {b.question_id}/{b.case_id}: {b.message}", highlight=False)
     for failure in m.failures:

@@ -24,6 +24,8 @@ class Thresholds(BaseModel):
     canary_pass_rate: float = Field(1.0, ge=0, le=1)
     # against a baseline: golden answers whose band passed there and fails now
     max_new_band_failures: int = Field(0, ge=0)
+    # against a baseline: verdicts that agreed with the expected one there and no longer do
+    max_new_disagreements: int = Field(0, ge=0)
 
 
 class EvalConfig(BaseModel):
@@ -168,7 +170,9 @@ def _empty(grader, rubric):
     return grader.grade(rubric, "").grading
 
 
-def compute_metrics(results: list[CaseResult], thresholds: Thresholds, new_band_failures: int = 0) -> RunMetrics:
+def compute_metrics(
+    results: list[CaseResult], thresholds: Thresholds, new_band_failures: int = 0, new_disagreements: int = 0
+) -> RunMetrics:
     golden = [r for r in results if r.kind != "canary"]
     canaries = [r for r in results if r.kind == "canary"]
     graded = [r for r in golden if r.percent is not None]
@@ -201,6 +205,11 @@ def compute_metrics(results: list[CaseResult], thresholds: Thresholds, new_band_
             m.failures.append(f"{name} {value:.3f} < {limit:.3f}")
     if new_band_failures > t.max_new_band_failures:
         m.failures.append(f"{new_band_failures} band(s) broke against the baseline (allowed {t.max_new_band_failures})")
+    if new_disagreements > t.max_new_disagreements:
+        m.failures.append(
+            f"{new_disagreements} verdict(s) that matched the expected one in the baseline no longer do "
+            f"(allowed {t.max_new_disagreements})"
+        )
     return m
 
 
@@ -211,6 +220,11 @@ class Flip(BaseModel):
     before: str
     after: str
     expected: str | None = None
+
+    @property
+    def regression(self) -> bool:
+        """It agreed with the expected verdict before and does not now."""
+        return self.expected is not None and self.before == self.expected != self.after
 
 
 def diff_results(before: list[CaseResult], after: list[CaseResult]) -> tuple[list[Flip], list[CaseResult], list[CaseResult]]:

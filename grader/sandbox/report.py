@@ -44,6 +44,7 @@ class CodeReport(BaseModel):
     message: str  # one sentence on the run as a whole, for the candidate
     cases: list[CaseResult] = Field(default_factory=list)
     duration_s: float = 0.0  # wall time of the whole check, sandbox start-up included
+    run_s: float | None = None  # wall time of the candidate's own run: what time_limit_s bounds
     output_tail: str = ""  # the end of what the code printed (stdout and stderr together)
     # Which isolation layers were in force (network, filesystem, user, guard): for the record.
     isolation: dict[str, str] = Field(default_factory=dict)

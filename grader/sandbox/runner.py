@@ -46,11 +46,11 @@ def run_code_check(check: CodeCheck, code: str | None, *, extra_hidden: list[str
 
 def _label(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= 100 else text[:99] + "…"
+    return text if len(text) <= 150 else text[:149] + "…"
 
 
 def _labels(check: CodeCheck) -> list[tuple[str, bool]]:
-    return [(_label(t.description), True) if t.description else (_label(t.call), False) for t in check.tests]
+    return [(_label(t.description).rstrip(" ."), True) if t.description else (_label(t.call), False) for t in check.tests]
 
 
 def _not_run(check: CodeCheck, reason: str) -> list[CaseResult]:
@@ -158,7 +158,7 @@ def _execute(check: CodeCheck, code: str, pol: policy.Policy, guard: bool, start
         status, message = "output_limit", messages.status_output(policy.OUTPUT_CAP, None)
     return CodeReport(
         status=status, message=message, cases=cases, duration_s=duration, output_tail=tail,
-        isolation=record.get("isolation", {}),
+        isolation=record.get("isolation", {}), run_s=record.get("run_s"),
     )
 
 

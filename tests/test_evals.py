@@ -1,0 +1,137 @@
+"""Rubric regression runs: canaries, golden sets, baselines, flipped verdicts, JUnit, reviews."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import yaml
+
+from grader.cli.app import app
+from grader.evals.canaries import canaries_for
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLDEN = FIXTURES / "golden"
+BANK = Path(__file__).resolve().parent.parent / "rubrics"
+
+
+def run(runner, *args):
+    return runner.invoke(app, ["evals", "run", "--golden", str(GOLDEN), *args])
+
+
+def test_canaries_cover_the_gaming_attempts(bank):
+    rubric = bank.get("bn-inference")
+    ids = [c.id for c in canaries_for(rubric, bank)]
+    assert ids == ["reference", "empty", "other-question", "padded", "repeated", "injection", "question-echo"]
+
+
+def test_run_on_a_golden_set_passes_and_reports_figures(runner):
+    result = run(runner, "--questions", "bn-inference", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    m = data["metrics"]
+    assert m["golden_answers"] == 4 and m["canaries"] == 7
+    assert m["band_pass_rate"] == 1.0 and m["canary_pass_rate"] == 1.0
+    assert m["criteria_compared"] == 20
+    assert m["spearman"] > 0.8 and m["qwk"] > 0.8
+    assert m["misconception_recall"] == 1.0 and m["failures"] == []
+
+
+def _broken_bank(tmp_path: Path) -> Path:
+    """bn-inference with the key terms of `inference-uses-running` replaced by a term no answer uses."""
+    team = tmp_path / "team"
+    team.mkdir()
+    data = yaml.safe_load((BANK / "normalization" / "bn-inference.yaml").read_text(encoding="utf-8"))
+    crit = next(c for c in data["criteria"] if c["id"] == "inference-uses-running")
+    crit["key_terms"] = [["zzz-removed-term"]]
+    crit.pop("min_groups", None)
+    data["reference_answer"]["zh"] += " zzz-removed-term"  # keep the rubric lint-clean
+    (team / "bn-inference.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return team
+
+
+def test_broken_rubric_fails_against_the_baseline_and_names_flips(runner, tmp_path):
+    base = run(runner, "--questions", "bn-inference", "--save-baseline", "main")
+    assert base.exit_code == 0, base.output
+    team = _broken_bank(tmp_path)
+    broken = run(runner, "--questions", "bn-inference", "--rubrics", str(team), "--baseline", "main")
+    assert broken.exit_code == 1
+    out = " ".join(broken.stdout.split())
+    assert "✗ bn-inference/complete · inference-uses-running: met → partial (expected met)" in out
+    assert "✗ bn-inference/partial · inference-uses-running: met → partial (expected met)" in out
+    assert "threshold crossed: 2 verdict(s) that matched the expected one in the baseline no longer do (allowed 0)" in out
+    listing = json.loads(runner.invoke(app, ["evals", "list", "--json"]).stdout)
+    assert [r["baseline"] for r in listing] == [None, "main"]
+    assert [r["passed"] for r in listing] == [False, True]
+    diff = runner.invoke(app, ["evals", "diff", "main", str(listing[0]["id"]), "--json"])
+    flips = json.loads(diff.stdout)["flipped"]
+    assert {"question_id": "bn-inference", "case_id": "complete", "criterion": "inference-uses-running",
+            "before": "met", "after": "partial", "expected": "met"} in flips
+
+
+def test_junit_has_one_testcase_per_case(runner, tmp_path):
+    junit = tmp_path / "evals.xml"
+    result = run(runner, "--questions", "bn-inference", "--junit", str(junit))
+    assert result.exit_code == 0
+    root = ET.parse(junit).getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == 11
+    assert {c.get("name") for c in cases} >= {"complete", "partial", "canary-injection", "canary-empty"}
+
+
+def test_thresholds_come_from_the_config_file(runner, tmp_path):
+    strict = tmp_path / "config.yaml"
+    strict.write_text("thresholds:\n  criterion_agreement: 0.99\n", encoding="utf-8")
+    result = run(runner, "--questions", "bn-inference", "--config", str(strict))
+    assert result.exit_code == 1
+    assert "threshold crossed: criterion agreement" in result.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("thresholds:\n  kappa: 1\n", encoding="utf-8")
+    result = run(runner, "--config", str(bad))
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {bad}:")
+
+
+def test_invalid_golden_set_is_reported(runner, tmp_path):
+    golden = tmp_path / "golden"
+    golden.mkdir()
+    data = yaml.safe_load((GOLDEN / "bn-inference.yaml").read_text(encoding="utf-8"))
+    del data["answers"][0]["expected"]["verdicts"]["mismatch-and-folding"]
+    (golden / "bn-inference.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["evals", "run", "--golden", str(golden), "--questions", "bn-inference"])
+    assert result.exit_code == 1
+    assert "complete: verdicts must name every criterion (missing ['mismatch-and-folding'], unknown [])" in result.stderr
+
+
+def test_unknown_baseline_and_question(runner):
+    result = run(runner, "--questions", "bn-inference", "--baseline", "nope")
+    assert result.exit_code == 1 and "no eval run or baseline named 'nope'" in result.stderr
+    result = run(runner, "--questions", "bn-infer")
+    assert result.exit_code == 1 and "did you mean bn-inference" in result.stderr
+
+
+def test_review_and_agreement(runner):
+    answers = [
+        "训练时用 batch 均值方差，推理时用 running mean 和 running var，测试时不更新，要调 model.eval()。",
+        "训练用 batch 统计量。",
+        "ReLU 比 sigmoid 好。",
+    ]
+    ids = []
+    for a in answers:
+        data = json.loads(runner.invoke(app, ["grade", "bn-inference", "--answer", a, "--json"]).stdout)
+        ids.append(data["grading_id"])
+    assert runner.invoke(app, ["evals", "agreement"]).exit_code == 1  # nothing reviewed yet
+    r1 = runner.invoke(app, ["review", str(ids[0]), "--percent", "80", "--reviewer", "coach"])
+    assert r1.exit_code == 0, r1.output
+    r2 = runner.invoke(app, ["review", str(ids[1]), "-v", "train-batch-stats=partial", "--json"])
+    assert json.loads(r2.stdout)["verdicts"]["train-batch-stats"] == "partial"
+    runner.invoke(app, ["review", str(ids[2]), "--score", "0"])
+    bad = runner.invoke(app, ["review", str(ids[0]), "-v", "nonsense=met"])
+    assert bad.exit_code == 1 and "has no criterion 'nonsense'" in bad.stderr
+    agreement = json.loads(runner.invoke(app, ["evals", "agreement", "--json"]).stdout)
+    assert agreement["reviewed"] == 3
+    assert agreement["verdicts_compared"] == 15
+    confusion = agreement["verdict_confusion"]
+    assert sum(sum(row.values()) for row in confusion.values()) == 15
+    assert agreement["pearson"] is not None
