@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 from grader.grading.models import Evidence
-from grader.text.normalize import has_cjk
+from grader.text.normalize import has_cjk, to_simplified
 
 MIN_PART = 4  # characters of each part of an elided quote
 MAX_GAP = 120  # characters an ellipsis may skip
@@ -17,13 +16,6 @@ _ELLIPSIS = re.compile(r"\.{3,}|…+|⋯+")
 
 def _fold_char(ch: str) -> str:
     return unicodedata.normalize("NFKC", ch).lower()
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
@@ -38,9 +30,7 @@ def _fold(text: str) -> tuple[str, list[int]]:
                 index.append(i)
     folded = "".join(chars)
     if has_cjk(folded):
-        converted = _t2s().convert(folded)
-        if len(converted) == len(folded):  # character-for-character; keep offsets valid
-            folded = converted
+        folded = to_simplified(folded)
     return folded, index
 
 

@@ -31,7 +31,7 @@ from grader.text.terms import find_claim, find_term_all, norm_term, term_spans, 
 VERSION = "offline-v1"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
-SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
+SIM_SUPPORT = 0.30  # below this, key terms alone look like a keyword list, not a claim
 SIM_PARTIAL = 0.52  # a paraphrase without the key terms earns partial credit
 SIM_MET = 0.60  # with all but one concept group present, a close paraphrase completes it
 LIST_LEFTOVER = 0.6  # word characters outside key terms, per term segment, in a keyword list
@@ -51,6 +51,7 @@ class _UnitInfo:
     unit: Unit
     norm: str
     is_list: bool = False
+    is_wrong: bool = False  # asserts one of the rubric's misconceptions
 
 
 class _Answer:
@@ -113,12 +114,12 @@ class OfflineJudge:
             # Questions and restatements of the question make no claim: no credit, no penalty.
             keep = [j for j, u in enumerate(units) if not (echo[j] or _INTERROGATIVE.search(u.norm))]
             units, sims = [units[j] for j in keep], sims[:, keep]
+        misconceptions = [] if idk else _find_misconceptions(rubric, units, lang)
         parsed = _Answer(units)
         _mark_keyword_lists(parsed, rubric)
         criteria = [
             _grade_criterion(rubric, c, i, parsed, sims, idk) for i, c in enumerate(rubric.criteria)
         ]
-        misconceptions = [] if idk else _find_misconceptions(rubric, units, lang)
         score = total_score(criteria, misconceptions, rubric.max_points)
         return Grading(
             question_id=rubric.id,
@@ -221,10 +222,13 @@ def _grade_criterion(
     # Words taken from the question earn nothing unless a substantive term comes with them.
     if hits and all(h.echo for h in hits):
         hits, flags = [], ["question_words_only"]
-    # Terms found only inside keyword lists count for at most partial credit.
-    claim_hits = [h for h in hits if not units[h.unit].is_list]
-    if len(claim_hits) < len(hits):
+    # Terms found only inside keyword lists count for at most partial credit, and a sentence
+    # that asserts a known wrong claim is no evidence for a criterion.
+    claim_hits = [h for h in hits if not units[h.unit].is_list and not units[h.unit].is_wrong]
+    if any(units[h.unit].is_list for h in hits):
         flags.append("keyword_list")
+    if any(units[h.unit].is_wrong for h in hits):
+        flags.append("in_wrong_claim")
     hit_units = sorted({h.unit for h in claim_hits})
     support = float(max((row[j] for j in hit_units), default=0.0))
     best_sim = float(row.max())
@@ -290,6 +294,7 @@ def _find_misconceptions(rubric: Rubric, units: list[_UnitInfo], lang: str) -> l
     for mis in rubric.misconceptions:
         for u in units:
             if find_claim(mis.patterns, u.norm):
+                u.is_wrong = True
                 found.append(
                     MisconceptionHit(
                         id=mis.id,

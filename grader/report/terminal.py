@@ -15,6 +15,7 @@ FLAG_TEXT = {
     "borderline": "samples disagree",
     "split": "samples split",
     "code_tests": "from running the code",
+    "in_wrong_claim": "stated inside a wrong claim",
 }
 
 

@@ -8,6 +8,7 @@ candidate's process at once: a `try/except` around it cannot hide it. Stdlib onl
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sys
@@ -34,6 +35,12 @@ _WRITES = {
 _READ_TOO = {"shutil.copyfile": (0,), "shutil.copytree": (0,), "shutil.copymode": (0,), "shutil.copystat": (0,), "shutil.unpack_archive": (0,)}
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _DEVICES = {"/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"}
+# System facts libraries read when they load (CPU count, memory, time zones: torch, OpenBLAS).
+_SYSTEM_INFO = (
+    "/proc/cpuinfo", "/proc/meminfo", "/proc/stat", "/sys/devices/system/cpu", "/sys/fs/cgroup",
+    "/usr/share/zoneinfo", "/usr/lib/locale",
+)
+_OWN_PROC = frozenset({"maps", "status", "stat", "statm", "limits", "cgroup", "cpuset", "smaps", "mountinfo", "auxv"})
 
 
 def _under(path: str, root: str) -> bool:
@@ -45,8 +52,9 @@ def install(channel_fd: int, workdir: str, read_roots: list[str]) -> None:
     `workdir`; no network, processes, signals, ctypes or rlimit changes."""
     workdir = os.path.realpath(workdir)
     roots = [os.path.realpath(r) for r in read_roots] + [workdir]
-    realpath, fspath, write = os.path.realpath, os.fspath, os.write
-    busy = [False]
+    own_proc = os.path.realpath("/proc/self")  # as this /proc names it (PID namespaces differ)
+    realpath, fspath, write, thread_id = os.path.realpath, os.fspath, os.write, _thread.get_ident
+    busy: set[int] = set()  # threads inside the hook (per thread: another thread must not slip by)
 
     def stop(category: str, event: str, target: str | None = None) -> None:
         record = {"ev": "blocked", "cat": category, "event": event, "target": target}
@@ -85,14 +93,25 @@ def install(channel_fd: int, workdir: str, read_roots: list[str]) -> None:
             return
         if writing:
             stop("write", event, path)
-        elif not any(_under(path, r) for r in roots):
+        elif any(_under(path, r) for r in roots) or any(_under(path, r) for r in _SYSTEM_INFO):
+            return
+        elif path.startswith(own_proc + "/") and path[len(own_proc) + 1 :] in _OWN_PROC:
+            return
+        else:
             stop("read", event, path)
 
+    def dlopen_allowed(name: object) -> bool:
+        if not isinstance(name, str) or not os.path.isabs(name):
+            return False  # dlopen(None) is the process itself, a bare name is a system library
+        path = realpath(name)
+        return any(_under(path, r) for r in roots[:-1])
+
     def hook(event: str, args: tuple) -> None:
-        if busy[0]:
+        me = thread_id()
+        if me in busy:
             return
         if event == "open":
-            busy[0] = True
+            busy.add(me)
             try:
                 mode, flags = args[1], args[2]
                 writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
@@ -100,7 +119,7 @@ def install(channel_fd: int, workdir: str, read_roots: list[str]) -> None:
                 )
                 check_path(event, args[0], writing)
             finally:
-                busy[0] = False
+                busy.discard(me)
             return
         if event in _PROCESS:
             stop("process", event)
@@ -112,8 +131,10 @@ def install(channel_fd: int, workdir: str, read_roots: list[str]) -> None:
             stop("link", event)
         elif event in _NETWORK_NAMES:
             stop("network", event)
+        elif event == "ctypes.dlopen" and dlopen_allowed(args[0] if args else None):
+            return  # a library of the installation loading its own native parts (torch does)
         elif event in _READS or event in _WRITES:
-            busy[0] = True
+            busy.add(me)
             try:
                 for i in _READ_TOO.get(event, ()):
                     if i < len(args):
@@ -125,7 +146,7 @@ def install(channel_fd: int, workdir: str, read_roots: list[str]) -> None:
                     if i < len(args):
                         check_path(event, args[i], True)
             finally:
-                busy[0] = False
+                busy.discard(me)
         else:
             for prefix, category in _PREFIXES:
                 if event.startswith(prefix):

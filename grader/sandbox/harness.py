@@ -111,13 +111,20 @@ def _find_entry(module: types.ModuleType, entry: str, kind: str) -> object | Non
     return None
 
 
-def candidate_main(pub: dict, fd: int) -> None:
+def candidate_main(pub: dict, fd: int, userns: bool, facts: dict[str, str]) -> None:
     chan = _Channel(fd)
     limits, iso = pub["limits"], pub["isolation"]
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     cpu = int(math.ceil(limits["time_s"])) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    isolate.limit_address_space(limits["memory_mb"] * 2**20)
+    isolate.limit_address_space(limits["memory_mb"] * 2**20)  # reads /proc: before it changes
+    if userns:
+        if facts.get("processes") == "pid namespace":
+            isolate.private_proc(facts)
+            chan.send({"ev": "facts", "proc": facts["proc"]})  # for the record: only this process knows
+        isolate.drop_capabilities(facts)
+    for stream in (sys.stdout, sys.stderr):  # what was printed survives a kill at the time limit
+        stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     path = os.path.join(os.getcwd(), "solution.py")
     code = pub["code"]
     try:  # a real file, so tracebacks and __file__ make sense to the candidate
@@ -132,17 +139,22 @@ def candidate_main(pub: dict, fd: int) -> None:
     for name in _TYPING_NAMES:
         setattr(module, name, getattr(typing, name))
     sys.modules["solution"] = module
+    # Imports look only inside the installation: a project directory on sys.path (an editable
+    # install) is hidden from this process and would be refused by the guard anyway.
+    roots = [os.path.realpath(r) for r in iso["read_roots"]]
+    sys.path[:] = [p for p in sys.path if p and any(os.path.realpath(p) == r or os.path.realpath(p).startswith(r + "/") for r in roots)]
+    sys.path_importer_cache.clear()
     gc.collect()
     if pub["guard"]:
         guard.install(fd, iso["workdir"], iso["read_roots"])
     try:
         exec(compile(code, path, "exec"), module.__dict__)
+        entry = _find_entry(module, pub["entry"], pub["kind"])  # may instantiate `class Solution`
     except BaseException as exc:  # noqa: BLE001 - whatever the candidate raised while loading
         line, source = _where(exc, path, lines)
         kind = "memory" if isinstance(exc, MemoryError) else "exception"
         chan.send({"ev": "load_error", "error": _safe_str(exc), "kind": kind, "line": line, "source": source})
         _finish(chan)
-    entry = _find_entry(module, pub["entry"], pub["kind"])
     if entry is None:
         defined = sorted(k for k, v in module.__dict__.items() if getattr(v, "__module__", None) == "solution")
         chan.send({"ev": "missing", "defined": defined})
@@ -206,7 +218,9 @@ class Checker:
             except OSError as exc:
                 self.facts["filesystem"] = f"not masked ({exc})"
         cpu = int(60 + 4 * lim["time_s"])
-        isolate.set_limits(lim["nproc"], lim["nofile"], lim["checker_fsize"], cpu, iso["uid"] if root else None)
+        self.userns = self.facts.get("user") == "user namespace"
+        fresh = (root and iso["uid"] is not None) or self.userns
+        isolate.set_limits(lim["nproc"], lim["nofile"], lim["checker_fsize"], cpu, fresh)
         if self.facts["filesystem"] != "masked" and not isolate.reachable_by_others(iso["read_roots"]):
             for name in _PRELOAD:  # the sandbox user will not be able to import these later
                 importlib.import_module(name)
@@ -251,21 +265,28 @@ class Checker:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         read_fd, write_fd = os.pipe()
+        checker_pid = os.getpid()
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:  # the candidate process
             try:
                 os.close(read_fd)
                 os.close(self.result_fd)
-                isolate.set_parent_death_signal(signal.SIGKILL)
+                os.setpgid(0, 0)  # its own group: kill(0, ...) cannot reach the checker
+                isolate.set_parent_death_signal(signal.SIGKILL)  # dies with the checker
+                if os.getppid() not in (checker_pid, 0):  # 0: the checker is outside our PID namespace
+                    os._exit(0)  # the checker died before that was in place
+                userns, facts = self.userns, self.facts
                 # Nothing the candidate could dig out: the reference, the expected values, the token.
                 expected.clear()
                 self.spec.clear()
                 self.__dict__.clear()
-                candidate_main(pub, write_fd)
+                candidate_main(pub, write_fd, userns, facts)
             finally:
                 os._exit(70)
         os.close(write_fd)
+        if self.userns:
+            isolate.drop_capabilities(self.facts)
         events = self.collect(read_fd, pid, started)
         events["run_s"] = time.monotonic() - started
         return self.judge(events, expected)
@@ -298,9 +319,13 @@ class Checker:
             os.kill(pid, signal.SIGKILL)  # whatever it is doing now, it is over
         except ProcessLookupError:
             pass
-        _, status = os.waitpid(pid, 0)
+        _, status, usage = os.wait4(pid, 0)
         ev["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         ev["exit"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
+        # As PID 1 of a namespace the process ignores SIGXCPU and dies of the SIGKILL at the hard
+        # limit: its CPU time says it was the time limit (several busy threads beat the clock).
+        cpu_limit = int(math.ceil(self.spec["limits"]["time_s"])) + 1
+        ev["cpu_exhausted"] = usage.ru_utime + usage.ru_stime >= cpu_limit - 0.05
         os.close(fd)
         return ev
 
@@ -323,6 +348,8 @@ class Checker:
             ev["missing"] = rec
         elif kind == "output_limit":
             ev["output_limit"] = True
+        elif kind == "facts" and rec.get("proc") in ("own pid namespace", "hidden", "shared"):
+            ev["proc"] = rec["proc"]
         elif kind == "done":
             ev["done"] = True
 
@@ -355,6 +382,8 @@ class Checker:
         for i, test in enumerate(tests):
             cases[i].update(name=test["name"], criterion=test["criterion"])  # type: ignore[union-attr]
         status, message = self.status(ev, stop, where, incidents, cases)  # type: ignore[arg-type]
+        if ev.get("proc"):
+            self.facts["proc"] = ev["proc"]
         return {"status": status, "message": message, "cases": cases, "isolation": self.facts, "run_s": ev["run_s"]}
 
     def why_stopped(self, ev: dict) -> dict | None:
@@ -365,7 +394,7 @@ class Checker:
             what = messages.blocked_text(ev["blocked"].get("cat", ""), ev["blocked"].get("target"), ev["blocked"].get("event"))
             return {"kind": "blocked", "reason": "the run was stopped after a forbidden operation",
                     "case": lambda label: messages.case_blocked(label, what)}
-        if ev["timed_out"] or ev["signal"] == signal.SIGXCPU:
+        if ev["timed_out"] or ev["signal"] == signal.SIGXCPU or (ev["signal"] == signal.SIGKILL and ev["cpu_exhausted"] and not ev["done"]):
             return {"kind": "timeout", "reason": "the time limit was reached before it",
                     "case": lambda label: messages.case_timeout(label, t)}
         if ev["load_error"] is not None:
@@ -379,6 +408,8 @@ class Checker:
                 why = "it sent more data than the checker accepts"
             elif ev["signal"] is not None:
                 why = messages.signal_text(ev["signal"])
+            elif ev["exit"] == 70:  # the harness code in that process failed: the candidate broke it
+                why = "it broke the test harness (e.g. by replacing built-in functions)"
             else:
                 why = f"it exited with code {ev['exit']} before the tests finished"
             return {"kind": "died", "reason": "the program crashed earlier", "why": why,
@@ -441,7 +472,10 @@ class Checker:
             rec["_passed"] = ok
             text = messages.case_passed(label) if ok else messages.case_invalid(label, values.show(got), described)
             return {"passed": ok, "ran": True, "message": text}
-        ok = values.same(got, expected, test["tolerance"])
+        try:
+            ok = values.same(got, expected, test["tolerance"])
+        except Exception:  # noqa: BLE001 - a value too odd to compare is not the expected one
+            ok = False
         rec["_passed"] = ok
         text = messages.case_passed(label) if ok else messages.case_wrong(label, values.show(got), values.show(expected), described)
         return {"passed": ok, "ran": True, "message": text}

@@ -20,6 +20,7 @@ import resource
 import stat
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWPID = 0x20000000
 CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 32, 4096, 16384, 1 << 18
@@ -30,9 +31,16 @@ PR_SET_PDEATHSIG, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 24, 38
 SYSTEM_TOP = frozenset({"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc", "dev", "proc", "sys"})
 
 _libc = ctypes.CDLL(None, use_errno=True)
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-_libc.unshare.argtypes = [ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+# Linux system calls; elsewhere (macOS) they are missing and those layers are simply not applied.
+_mount = getattr(_libc, "mount", None)
+_unshare = getattr(_libc, "unshare", None)
+_prctl = getattr(_libc, "prctl", None)
+if _mount is not None:
+    _mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+if _unshare is not None:
+    _unshare.argtypes = [ctypes.c_int]
+if _prctl is not None:
+    _prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 
 
 def _check(rc: int, what: str) -> None:
@@ -41,50 +49,70 @@ def _check(rc: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
+def _call(fn: object, *args: object) -> int:
+    return -1 if fn is None else fn(*args)  # type: ignore[operator]
+
+
 def _b(s: str | None) -> bytes | None:
     return None if s is None else os.fsencode(s)
 
 
 def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+    if _mount is None:
+        raise OSError(0, "mount is not available here")
+    _check(_mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
 
 
 def prctl(option: int, arg: int) -> None:
-    _check(_libc.prctl(option, arg, 0, 0, 0), "prctl")
+    if _prctl is None:
+        raise OSError(0, "prctl is not available here")
+    _check(_prctl(option, arg, 0, 0, 0), "prctl")
 
 
 def set_parent_death_signal(signum: int) -> None:
-    prctl(PR_SET_PDEATHSIG, signum)
+    if _prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signum)
 
 
 # ---- namespaces --------------------------------------------------------------------------------
 
 
+def _unshare_first(*flag_sets: int) -> int:
+    """Try each combination in turn; return the one that worked, or 0."""
+    for flags in flag_sets:
+        if _call(_unshare, flags) == 0:
+            return flags
+    return 0
+
+
 def enter_namespaces(facts: dict[str, str]) -> bool:
-    """Returns whether a private mount namespace was entered (masks can be applied)."""
+    """Returns whether a private mount namespace was entered (masks can be applied). A new PID
+    namespace takes effect for the candidate process forked next: it becomes its PID 1, sees and
+    can signal nothing outside, and everything it forks dies with it."""
     uid, gid = os.geteuid(), os.getegid()
     if uid == 0:
-        if _libc.unshare(CLONE_NEWNS | CLONE_NEWNET) == 0:
-            facts["network"] = "namespace"
-            return True
-        if _libc.unshare(CLONE_NEWNET) == 0:
-            facts["network"] = "namespace"
-        return False
-    # A normal user: a user namespace owns the new network and mount namespaces.
-    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET) != 0:
-        return False
-    try:
-        with open("/proc/self/setgroups", "w") as f:
-            f.write("deny")
-        with open("/proc/self/uid_map", "w") as f:
-            f.write(f"{uid} {uid} 1")
-        with open("/proc/self/gid_map", "w") as f:
-            f.write(f"{gid} {gid} 1")
-    except OSError:
-        return False
-    facts["network"] = "namespace"
-    facts["user"] = "user namespace"
-    return True
+        got = _unshare_first(
+            CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID, CLONE_NEWNS | CLONE_NEWNET, CLONE_NEWNET
+        )
+    else:  # a normal user: a user namespace owns the others
+        base = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET
+        got = _unshare_first(base | CLONE_NEWPID, base)
+        if got:
+            try:
+                with open("/proc/self/setgroups", "w") as f:
+                    f.write("deny")
+                with open("/proc/self/uid_map", "w") as f:
+                    f.write(f"{uid} {uid} 1")
+                with open("/proc/self/gid_map", "w") as f:
+                    f.write(f"{gid} {gid} 1")
+            except OSError:
+                return False
+            facts["user"] = "user namespace"
+    if got & CLONE_NEWNET:
+        facts["network"] = "namespace"
+    if got & CLONE_NEWPID:
+        facts["processes"] = "pid namespace"
+    return bool(got & CLONE_NEWNS)
 
 
 # ---- the masked filesystem view ------------------------------------------------------------------
@@ -171,7 +199,9 @@ def reachable_by_others(paths: list[str]) -> bool:
 # ---- limits and privileges ---------------------------------------------------------------------
 
 
-def _count_processes(uid: int) -> int:
+def _count_processes(uid: int) -> int | None:
+    if not os.path.isdir("/proc"):
+        return None
     n = 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -182,29 +212,36 @@ def _count_processes(uid: int) -> int:
     return n
 
 
-def set_limits(nproc: int, nofile: int, fsize: int, cpu_s: int, sandbox_uid: int | None) -> None:
+def set_limits(nproc: int, nofile: int, fsize: int, cpu_s: int, fresh_count: bool) -> None:
+    """`fresh_count`: the process count starts from zero (a fresh uid, or a new user namespace,
+    where the kernel counts per namespace); otherwise the user's current processes are added."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
     resource.setrlimit(resource.RLIMIT_MSGQUEUE, (0, 0))
-    # RLIMIT_NPROC counts every process of the real uid: a fresh uid starts at zero, a normal
-    # user already has some.
-    base = 0 if sandbox_uid is not None else _count_processes(os.getuid())
-    resource.setrlimit(resource.RLIMIT_NPROC, (base + nproc, base + nproc))
+    base = 0 if fresh_count else _count_processes(os.getuid())
+    if base is not None:  # without /proc the user's count is unknown: leave it to the guard
+        resource.setrlimit(resource.RLIMIT_NPROC, (base + nproc, base + nproc))
 
 
 def vm_size() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0
 
 
 def limit_address_space(extra_bytes: int) -> None:
     """Room for `extra_bytes` more on top of what is mapped now (the interpreter, numpy)."""
-    total = vm_size() + extra_bytes
+    current = vm_size()
+    if not current:  # no /proc: what is mapped now is unknown, a guess would break start-up
+        return
+    total = current + extra_bytes
     hard = resource.getrlimit(resource.RLIMIT_AS)[1]
     if hard != resource.RLIM_INFINITY:
         total = min(total, hard)
@@ -212,24 +249,51 @@ def limit_address_space(extra_bytes: int) -> None:
 
 
 def drop_privileges(uid: int | None, gid: int | None, facts: dict[str, str]) -> None:
+    """As root: become `uid`/`gid` for good (the kernel clears every capability). In a user
+    namespace nothing happens here: the candidate process still needs its capabilities to mount
+    its /proc, so both processes call drop_capabilities after the fork."""
     if uid is not None and os.geteuid() == 0:
         try:
             os.setgroups([])
             os.setresgid(gid, gid, gid)  # type: ignore[arg-type]
-            os.setresuid(uid, uid, uid)  # all ids non-zero: the kernel clears every capability
+            os.setresuid(uid, uid, uid)
             facts["user"] = f"uid {uid}"
         except OSError as exc:
             facts["user"] = f"root (could not drop: {exc.strerror})"
-    elif facts.get("user") == "user namespace":
-        for cap in range(64):  # the namespace granted full capabilities: give them all back
-            _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-        header = (ctypes.c_uint32 * 2)(0x20080522, 0)
-        data = (ctypes.c_uint32 * 6)()
-        if _libc.capset(header, data) == 0:
-            facts["user"] = "user namespace, no capabilities"
-    else:
+    elif facts.get("user") != "user namespace":
         facts.setdefault("user", "same user")
+    no_new_privileges()
+
+
+def no_new_privileges() -> None:
     try:
         prctl(PR_SET_NO_NEW_PRIVS, 1)
     except OSError:
         pass
+
+
+def drop_capabilities(facts: dict[str, str]) -> None:
+    """In a user namespace: give back the full capabilities it granted (no mount, no unmount)."""
+    for cap in range(64):
+        _call(_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0)
+    header = (ctypes.c_uint32 * 2)(0x20080522, 0)
+    data = (ctypes.c_uint32 * 6)()
+    capset = getattr(_libc, "capset", None)
+    if capset is not None and capset(header, data) == 0:
+        facts["user"] = "user namespace, no capabilities"
+    no_new_privileges()
+
+
+def private_proc(facts: dict[str, str]) -> None:
+    """In the candidate process, PID 1 of its own PID namespace inside a user namespace: a /proc
+    of its own namespace (no other process visible, no /proc/PID/root leading outside), or, where
+    the kernel refuses that, no /proc at all."""
+    try:
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        facts["proc"] = "own pid namespace"
+    except OSError:
+        try:
+            mount("tmpfs", "/proc", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "size=4k")
+            facts["proc"] = "hidden"
+        except OSError:
+            facts["proc"] = "shared"

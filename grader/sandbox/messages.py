@@ -20,9 +20,9 @@ BLOCKED_WHAT = {
 }
 
 _SIGNAL_HINTS = {
-    "SIGSEGV": "segmentation fault; often recursion too deep after raising the recursion limit",
+    "SIGSEGV": "segmentation fault: a crash in native code, or recursion too deep after raising the recursion limit",
     "SIGABRT": "aborted",
-    "SIGKILL": "killed by the system; often too much memory",
+    "SIGKILL": "killed",
     "SIGBUS": "bus error",
     "SIGFPE": "arithmetic error",
 }

@@ -87,7 +87,12 @@ def _run(check: CodeCheck, code: str | None, *, guard: bool = True, extra_hidden
     missing = missing_modules(check)
     if missing:
         return structural_report(check, code, missing, time.perf_counter() - started)
-    workdir = tempfile.mkdtemp(prefix="grader-sandbox-")
+    if not hasattr(os, "fork") or sys.platform == "win32":
+        return _failed(check, "running code needs Linux or macOS", started)
+    try:
+        workdir = tempfile.mkdtemp(prefix="grader-sandbox-")
+    except OSError as exc:
+        return _failed(check, f"cannot create a work directory: {exc.strerror}", started)
     try:
         pol = policy.make_policy(workdir, extra_hidden)
         if pol.uid is not None:  # used as is where no mount namespace gives it a tmpfs

@@ -184,7 +184,9 @@ def _same_numeric(got: object, expected: object, tol: float) -> bool:
     if a.dtype.kind == "b" or b.dtype.kind == "b":
         return a.dtype.kind == b.dtype.kind and bool(np.array_equal(a, b))
     if a.dtype.kind == "O" or b.dtype.kind == "O":
-        return a.shape == b.shape and all(same(x, y, tol) for x, y in zip(a.ravel().tolist(), b.ravel().tolist()))
+        if a.ndim == 0 or b.ndim == 0:  # None, a str or another non-number against a number
+            return False
+        return all(same(x, y, tol) for x, y in zip(a.ravel().tolist(), b.ravel().tolist()))
     if a.dtype.kind not in "iufc" or b.dtype.kind not in "iufc":
         return False
     try:
