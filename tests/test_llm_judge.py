@@ -223,3 +223,18 @@ def test_one_failed_sample_is_noted(fake_llm, rubric):
     g = LLMJudge(settings).grade(rubric, ANSWER)
     assert g.status == "graded"
     assert g.notes[0].startswith("1 of 2 samples failed: judge output unparseable")
+
+
+def test_consecutive_gradings_over_kept_alive_connections(fake_llm, llm_settings, rubric):
+    """practice and evals grade many answers in one process: each must work, with the same
+    judge and with a new one (a pooled connection must never outlive its event loop)."""
+    import asyncio
+
+    judge = LLMJudge(llm_settings)
+    for _ in range(3):
+        fake_llm.push(good(rubric))
+        assert judge.grade(rubric, ANSWER).score == 10
+    fake_llm.push(good(rubric))
+    assert asyncio.run(judge.agrade(rubric, ANSWER)).score == 10
+    fake_llm.push(good(rubric))
+    assert LLMJudge(llm_settings).grade(rubric, ANSWER).score == 10

@@ -5,7 +5,9 @@ against the answer; an unusable reply becomes `unscored`, never a score."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -43,8 +45,13 @@ def make_chat_model(settings: LLMSettings, temperature: float):
         )
     key = settings.api_key.get_secret_value() if settings.api_key else None
     if settings.provider == "openai":
+        import openai
         from langchain_openai import ChatOpenAI
 
+        # Own HTTP clients: langchain-openai otherwise shares one cached async client per
+        # (base_url, timeout) across event loops, and a kept-alive connection from a finished
+        # loop fails with "Event loop is closed" on the next grading in the same process.
+        clients = {"http_client": openai.DefaultHttpxClient(), "http_async_client": openai.DefaultAsyncHttpxClient()}
         model = ChatOpenAI(
             model=settings.model,
             base_url=settings.base_url,
@@ -52,6 +59,7 @@ def make_chat_model(settings: LLMSettings, temperature: float):
             temperature=temperature,
             timeout=settings.timeout_s,
             max_retries=settings.max_retries,  # the OpenAI client backs off and honours Retry-After
+            **clients,
         )
         return model.bind(response_format={"type": "json_object"}) if settings.json_mode else model
     from langchain.chat_models import init_chat_model
@@ -99,7 +107,9 @@ class LLMJudge:
         self.template = load_template(prompt_path)
         temperature = settings.temperature if settings.samples == 1 else settings.sample_temperature
         self._temperature = temperature
-        self._model = make_chat_model(settings, temperature)
+        self._model = make_chat_model(settings, temperature)  # fails early on a bad configuration
+        self._models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> model
+        self._local = threading.local()
 
     def info(self) -> JudgeInfo:
         s = self.settings
@@ -115,7 +125,19 @@ class LLMJudge:
         )
 
     def grade(self, rubric: Rubric, answer: str) -> Grading:
-        return asyncio.run(self.agrade(rubric, answer))
+        # One event loop per thread, kept between gradings, so connections are reused.
+        runner = getattr(self._local, "runner", None)
+        if runner is None:
+            runner = self._local.runner = asyncio.Runner()
+        return runner.run(self.agrade(rubric, answer))
+
+    def _loop_model(self):
+        """The chat model whose async HTTP client belongs to the running event loop."""
+        loop = asyncio.get_running_loop()
+        model = self._models.get(loop)
+        if model is None:
+            model = self._models[loop] = make_chat_model(self.settings, self._temperature)
+        return model
 
     async def agrade(self, rubric: Rubric, answer: str) -> Grading:
         started = time.perf_counter()
@@ -144,7 +166,7 @@ class LLMJudge:
         messages = [SystemMessage(system), HumanMessage(user)]
         for attempt in range(2):  # the first answer, then one repair attempt
             try:
-                msg = await self._model.ainvoke(messages)
+                msg = await self._loop_model().ainvoke(messages)
             except Exception as exc:  # noqa: BLE001 - any provider error becomes `unscored`
                 out.error = _error_text(exc)
                 return out
