@@ -228,6 +228,44 @@ def diff(
 
 
 @app.command()
+def patterns(
+    questions: Annotated[str | None, typer.Option("--questions", "-q", help="Comma-separated question ids (default: all).", show_default=False)] = None,
+    golden: Annotated[Path | None, typer.Option("--golden", help="Golden-set directory.", show_default=False)] = None,
+    json_out: JsonOpt = False,
+    rubrics: RubricsOpt = None,
+    no_builtin: NoBuiltinOpt = False,
+) -> None:
+    """For rubric authors: each misconception's patterns against the golden sets (answers that
+    assert it and are missed; answers that do not and are flagged)."""
+    from grader.evals.patterns import pattern_reports
+    from grader.evals.runner import Problem, load_golden_sets
+
+    bank = load_bank(rubrics, no_builtin)
+    wanted = [q.strip() for q in questions.split(",") if q.strip()] if questions else None
+    try:
+        sets = load_golden_sets(bank, wanted, golden)
+    except Problem as exc:
+        fail(f"invalid golden set: {exc}")
+    reports = pattern_reports(bank, sets)
+    if json_out:
+        print_json([r.model_dump() for r in reports])
+        return
+    expected = sum(r.expected for r in reports)
+    caught = sum(r.caught for r in reports)
+    alarms = sum(len(r.false_alarms) for r in reports)
+    out = console()
+    for r in reports:
+        if r.missed or r.false_alarms:
+            parts = []
+            if r.missed:
+                parts.append(f"missed in {', '.join(r.missed)}")
+            if r.false_alarms:
+                parts.append(f"false alarm in {', '.join(r.false_alarms)}")
+            out.print(f"  {r.question_id}/{r.misconception}: {'; '.join(parts)}", highlight=False)
+    out.print(f"{caught}/{expected} asserted misconceptions caught; {alarms} false alarm(s)")
+
+
+@app.command()
 def agreement(json_out: JsonOpt = False, db: DbOpt = None) -> None:
     """Judge-versus-human agreement over every reviewed grading (latest review of each)."""
     from grader.evals import metrics
