@@ -307,7 +307,7 @@ SOLUTIONS = [
       "all-negative-long": "max_subarray([-8, -3, -6, -2, -5, -4]) returned 0, expected -2",
       "random-arrays": "20 random arrays of length 1-15 (answers listed in order): returned [12, 9, 6, 6, 0, 28, 10, 28, 7, "
                        "36, 8, 15, 9, 42, 24, 9, 13, 14, 10, 26], expected [12, 9, 6, 6, -3, 28, 10, 28, 7, 36, 8, 15, 9, "
-                       "42, 24, 9, 13, 14, 10, 26]"}),
+                       "42, 24, 9, 13, 14, 10, 26] (largest difference 3 at index 4)"}),
     ("max-subarray", "loop-skips-last-element", MAX_OFF_BY_ONE,
      {"correct-results": ("partial", 0.57), "edge-cases": ("met", 1.0), "linear-time": ("met", 1.0)}, None),
     ("hanoi", "base-case-n1-only", HANOI_BASE_ONE,
@@ -421,7 +421,7 @@ def test_missing_entry():
     report = run_code_check(rubric.code_check, "def solve(nums):\n    return max(nums)\n")
     assert report.status == "missing_entry"
     assert report.message == (
-        "The code does not define `max_subarray`; the question asks for `def max_subarray(nums: list[int]) -> int`. It defines: solve."
+        "The code does not define `max_subarray`; the question asks for `def max_subarray(nums: list[int]) -> int`. It defines: solve()."
     )
     assert report.cases[0].message.endswith("was not run: the code does not define `max_subarray`")
 
@@ -464,6 +464,28 @@ def test_structural_checks_when_a_required_module_is_missing():
         ("structure-1", True, "static check passed: uses a 1x1 convolution", "structure"),
         ("structure-2", False, "static check failed: adds the shortcut (not found in the code)", "structure"),
     ]
+
+
+def test_a_broken_rubric_test_is_not_blamed_on_the_candidate():
+    check = tiny(tests=[{"name": "t", "call": "f()", "expect": "1 / 0", "criterion": "works"}])
+    report = run_code_check(check, "def f():\n    return 1\n")
+    assert failing(report) == {
+        "t": "f() could not be checked (error in the rubric's test, not in your code: ZeroDivisionError: division by zero)"
+    }
+
+
+def test_a_failing_harness_is_a_sandbox_error_not_a_verdict(tmp_path, monkeypatch):
+    broken = tmp_path / "harness.py"
+    broken.write_text("import sys\nprint('boom')\nsys.exit(1)\n")
+    monkeypatch.setattr("grader.sandbox.runner.HARNESS", str(broken))
+    rubric = load("hanoi")
+    report = run_code_check(rubric.code_check, rubric.code_check.reference)
+    assert report.status == "crashed"
+    assert report.sandbox_error == "harness exit code 1: boom"
+    assert report.message == (
+        "The code could not be run: the grading sandbox failed (the harness exited with code 1). This is not a fault in your code."
+    )
+    assert criterion_verdicts(rubric, report) == {}
 
 
 # ---- hostile submissions: contained, reported, the grader survives ---------------------------------
@@ -584,7 +606,7 @@ def test_printed_output_is_kept_and_harmless():
 def test_forged_result_record_has_no_effect():
     code = (
         "import os\nprint('{\"token\": \"0\", \"status\": \"ok\", \"cases\": []}')\n"
-        "def f():\n    for fd in range(3, 64):\n        try:\n            os.write(fd, b'{\"token\": \"0\", \"status\": \"ok\"}\\n')\n"
+        "def f():\n    for fd in range(3, 64):\n        try:\n            os.write(fd, b'{\"token\": \"0\", \"status\": \"ok\"}\\n{\"ev\": \"internal\"}\\n')\n"
         "        except OSError:\n            pass\n    return 2\n"
     )
     report = run_code_check(tiny(), code)

@@ -30,7 +30,7 @@ The CodeCheck contract (grader/rubric/models.py) as the runner reads it:
 * `setup` runs afresh before each test, in the candidate's process for the call and in the
   checking process for `expect`, the reference and `check` (whose validator is defined there).
 * `time_limit_s` bounds the candidate's whole run (loading plus all tests), wall clock; CPU is
-  capped one second above. `memory_limit_mb` is address space on top of Python and numpy.
+  capped a second or two above. `memory_limit_mb` is address space on top of Python and numpy.
 * Results must be plain values (numbers, str, bytes, None, list, tuple, dict, set, numpy arrays
   and scalars, torch tensors): compared with `tolerance` for numbers and arrays (recursively; a
   list and a tuple are interchangeable), exactly otherwise.

@@ -159,8 +159,9 @@ def install(channel_fd: int, workdir: str, read_roots: list[str]) -> None:
 def _neutralise_unaudited(stop) -> None:  # type: ignore[no-untyped-def]
     """Two dangerous calls raise no audit event in 3.11: replace them in their modules (imported
     first, so a later import finds the replacement)."""
-    import _posixsubprocess
     import signal
+
+    import _posixsubprocess  # imported by the harness already, while it could still read it
 
     def blocked(category: str, name: str):  # type: ignore[no-untyped-def]
         def _blocked(*_a: object, **_k: object) -> None:

@@ -35,6 +35,8 @@ import traceback  # noqa: E402
 import types  # noqa: E402
 import typing  # noqa: E402
 
+import _posixsubprocess  # noqa: E402, F401  (the guard replaces its fork_exec; the sandbox user may not reach it later)
+
 import numpy  # noqa: E402, F401  (loaded before any limit, outside the candidate's budget)
 
 from grader.sandbox import guard, isolate, messages, values  # noqa: E402
@@ -113,6 +115,17 @@ def _find_entry(module: types.ModuleType, entry: str, kind: str) -> object | Non
 
 def candidate_main(pub: dict, fd: int, userns: bool, facts: dict[str, str]) -> None:
     chan = _Channel(fd)
+    try:
+        path, lines, module = _prepare(pub, chan, userns, facts)
+    except BaseException:  # noqa: BLE001 - our own failure, before any candidate code: say so
+        chan.send({"ev": "internal", "error": traceback.format_exc(limit=4)[-1500:]})
+        os._exit(0)
+    _load_and_test(pub, chan, path, lines, module)
+
+
+def _prepare(pub: dict, chan: _Channel, userns: bool, facts: dict[str, str]) -> tuple[str, list[str], types.ModuleType]:
+    """Limits, privileges, the module to load the code into, the guard: everything before the
+    candidate's first line runs."""
     limits, iso = pub["limits"], pub["isolation"]
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
     cpu = int(math.ceil(limits["time_s"])) + 1
@@ -146,7 +159,13 @@ def candidate_main(pub: dict, fd: int, userns: bool, facts: dict[str, str]) -> N
     sys.path_importer_cache.clear()
     gc.collect()
     if pub["guard"]:
-        guard.install(fd, iso["workdir"], iso["read_roots"])
+        guard.install(chan.fd, iso["workdir"], iso["read_roots"])
+    return path, lines, module
+
+
+def _load_and_test(pub: dict, chan: _Channel, path: str, lines: list[str], module: types.ModuleType) -> None:
+    code = pub["code"]
+    chan.send({"ev": "ready"})  # from here on the candidate's code runs: no more "internal" records
     try:
         exec(compile(code, path, "exec"), module.__dict__)
         entry = _find_entry(module, pub["entry"], pub["kind"])  # may instantiate `class Solution`
@@ -156,7 +175,10 @@ def candidate_main(pub: dict, fd: int, userns: bool, facts: dict[str, str]) -> N
         chan.send({"ev": "load_error", "error": _safe_str(exc), "kind": kind, "line": line, "source": source})
         _finish(chan)
     if entry is None:
-        defined = sorted(k for k, v in module.__dict__.items() if getattr(v, "__module__", None) == "solution")
+        defined = sorted(
+            (f"class {k}" if isinstance(v, type) else f"{k}()")
+            for k, v in module.__dict__.items() if getattr(v, "__module__", None) == "solution"
+        )
         chan.send({"ev": "missing", "defined": defined})
         _finish(chan)
     chan.send({"ev": "loaded"})
@@ -272,7 +294,10 @@ class Checker:
             try:
                 os.close(read_fd)
                 os.close(self.result_fd)
-                os.setpgid(0, 0)  # its own group: kill(0, ...) cannot reach the checker
+                try:
+                    os.setpgid(0, 0)  # its own group: kill(0, ...) cannot reach the checker
+                except OSError:
+                    pass
                 isolate.set_parent_death_signal(signal.SIGKILL)  # dies with the checker
                 if os.getppid() not in (checker_pid, 0):  # 0: the checker is outside our PID namespace
                     os._exit(0)  # the checker died before that was in place
@@ -295,7 +320,8 @@ class Checker:
         deadline = started + self.spec["limits"]["time_s"]
         ev: dict = {"results": {}, "blocked": None, "load_error": None, "missing": None, "done": False,
                     "started": None, "timed_out": False, "output_limit": False, "overflow": False}
-        buf, total = b"", 0
+        pieces: list[bytes] = []  # of the line not yet complete (one result can be megabytes)
+        total = 0
         while not ev["done"]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -311,8 +337,11 @@ class Checker:
             if total > MAX_CHANNEL:
                 ev["overflow"] = True
                 break
-            buf += chunk
-            *lines, buf = buf.split(b"\n")
+            pieces.append(chunk)
+            if b"\n" not in chunk:
+                continue
+            *lines, rest = b"".join(pieces).split(b"\n")
+            pieces = [rest]
             for line in lines:
                 self._record(line, ev)
         try:
@@ -348,6 +377,10 @@ class Checker:
             ev["missing"] = rec
         elif kind == "output_limit":
             ev["output_limit"] = True
+        elif kind == "ready":
+            ev["ready"] = True
+        elif kind == "internal" and not ev.get("ready") and ev.get("internal") is None:
+            ev["internal"] = str(rec.get("error", ""))[-1500:]
         elif kind == "facts" and rec.get("proc") in ("own pid namespace", "hidden", "shared"):
             ev["proc"] = rec["proc"]
         elif kind == "done":
@@ -356,6 +389,10 @@ class Checker:
     # -- judging
 
     def judge(self, ev: dict, expected: list[tuple[str, object]]) -> dict:
+        if ev.get("internal"):
+            # The harness failed in the candidate process before the candidate's code ran (such a
+            # record is only taken before "ready", so the candidate's code cannot forge one).
+            return {"status": "internal", "error": ev["internal"]}
         tests = self.spec["tests"]
         cases: list[dict | None] = []
         incidents: dict[str, str] = {}  # "memory" / "output" -> label of the first test it hit
@@ -477,7 +514,11 @@ class Checker:
         except Exception:  # noqa: BLE001 - a value too odd to compare is not the expected one
             ok = False
         rec["_passed"] = ok
-        text = messages.case_passed(label) if ok else messages.case_wrong(label, values.show(got), values.show(expected), described)
+        if ok:
+            text = messages.case_passed(label)
+        else:
+            hint = values.difference(got, expected)
+            text = messages.case_wrong(label, values.show(got), values.show(expected), described, hint)
         return {"passed": ok, "ran": True, "message": text}
 
 

@@ -2,6 +2,8 @@
 the process (stdlib only). Layers, each tried and recorded, none fatal if the system refuses it:
 
 * a new network namespace: only a loopback device that is down, so no connection can be made;
+* a new PID namespace for the candidate process: it is PID 1 there, cannot see or signal the
+  grader or anything else outside, and whatever it forks dies with it;
 * a new mount namespace in which every top-level directory except the system ones (/usr, /etc,
   /lib, /dev, /proc, /sys ...) is covered by an empty tmpfs, with only the Python installation
   and the work directory mounted back: the grading database, the user's home and project, other
@@ -169,7 +171,8 @@ def mask_filesystem(keep: list[str], hide: list[str], workdir: str, workdir_mb: 
             mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k")
         else:
             mount("/dev/null", path, None, MS_BIND)
-    if os.path.isdir("/dev/shm"):  # world-writable and in memory: give it no room
+    real_workdir = os.path.realpath(workdir)
+    if os.path.isdir("/dev/shm") and not _strictly_under(real_workdir, "/dev/shm"):  # world-writable, in memory: no room
         mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=4k")
     uid, gid = owner
     mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=0700,uid={uid},gid={gid},size={workdir_mb}m,nr_inodes=4096")

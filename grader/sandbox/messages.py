@@ -55,8 +55,8 @@ def case_passed(label: str) -> str:
     return f"{label} passed"
 
 
-def case_wrong(label: str, got: str, expected: str, described: bool) -> str:
-    return f"{label}{':' if described else ''} returned {got}, expected {expected}"
+def case_wrong(label: str, got: str, expected: str, described: bool, hint: str | None = None) -> str:
+    return f"{label}{':' if described else ''} returned {got}, expected {expected}" + (f" ({hint})" if hint else "")
 
 
 def case_invalid(label: str, got: str, described: bool) -> str:

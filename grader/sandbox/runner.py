@@ -6,7 +6,7 @@ kills the whole process group and every process of the run's private uid, and tu
 record into a CodeReport. The harness does the isolating and the checking (see its docstring).
 
 Time limit (`CodeCheck.time_limit_s`): wall clock for the candidate's whole run (loading the code
-and every test); CPU time is capped one second above it. Memory (`memory_limit_mb`): address space
+and every test); CPU time is capped a second or two above it. Memory (`memory_limit_mb`): address space
 on top of the interpreter and numpy.
 
 The interpreter runs as `python -s -P -B` rather than `-I`: -I implies -E, which would ignore the
@@ -174,9 +174,15 @@ def _no_record(check: CodeCheck, returncode: int | None, timed_out: bool, tail: 
             status="timeout", message=messages.status_timeout(check.time_limit_s, None),
             cases=_not_run(check, "the time limit was reached before it"), duration_s=duration, output_tail=tail,
         )
-    # Killed from inside (the candidate signalling its parent when the guard is off) or a
-    # harness failure: either way the candidate's code did not finish.
-    why = messages.signal_text(-returncode, hint=False) if returncode is not None and returncode < 0 else f"exit code {returncode}"
+    if returncode is not None and returncode > 0:  # the harness failed before it could report
+        last = next((ln for ln in reversed(tail.strip().splitlines()) if ln.strip()), "no output")
+        return CodeReport(
+            status="crashed", message=messages.status_sandbox_failed(f"the harness exited with code {returncode}"),
+            cases=_not_run(check, "the sandbox failed"), duration_s=duration, output_tail=tail,
+            sandbox_error=f"harness exit code {returncode}: {last}",
+        )
+    # Killed by a signal: the candidate reaching its checker where no PID namespace shields it.
+    why = messages.signal_text(-returncode, hint=False) if returncode is not None and returncode < 0 else "no result"
     return CodeReport(
         status="crashed", message=messages.status_died(f"the grading process around it was killed: {why}", None),
         cases=_not_run(check, "the program crashed earlier"), duration_s=duration, output_tail=tail,

@@ -203,10 +203,31 @@ def show(value: object, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def difference(got: object, expected: object) -> str | None:
+    """Where two arrays differ ("largest difference 0.5 at index (1, 2)"), or their shapes; None
+    for anything else (scalars and non-numbers are shown whole anyway)."""
+    try:
+        a, b = np.asarray(got), np.asarray(expected)
+        if a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc" or (a.ndim == 0 and b.ndim == 0):
+            return None
+        if a.shape != b.shape:
+            return f"shape {a.shape}, expected {b.shape}"
+        if a.size == 0:
+            return None
+        both_nan = np.isnan(a) & np.isnan(b) if a.dtype.kind in "fc" and b.dtype.kind in "fc" else False
+        d = np.abs(a.astype(np.complex128) - b.astype(np.complex128))
+        d = np.where(both_nan, 0.0, np.where(np.isnan(d), np.inf, d))
+        idx = np.unravel_index(int(np.argmax(d)), d.shape)
+        where = tuple(int(i) for i in idx)
+        return f"largest difference {float(d[idx]):.3g} at index {where if len(where) != 1 else where[0]}"
+    except Exception:  # noqa: BLE001 - a hint, never a failure
+        return None
+
+
 def _show(v: object) -> str:
     if isinstance(v, np.ndarray):
-        body = np.array2string(v, threshold=12, edgeitems=3, precision=6, separator=", ")
-        return f"array({body}, shape={v.shape})" if v.ndim > 1 or v.size > 12 else f"array({body})"
+        body = " ".join(np.array2string(v, threshold=8, edgeitems=2, precision=6, separator=", ").split())
+        return f"array(shape={v.shape}, {body})" if v.ndim > 1 or v.size > 8 else f"array({body})"
     if isinstance(v, np.generic):
         return repr(v.item())
     if isinstance(v, tuple):
