@@ -22,6 +22,14 @@ _ENV_TO_CLEAR = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def rubric_cache_dir(tmp_path_factory):
+    """One rubric cache for the session, never the user's."""
+    import os
+
+    os.environ["GRADER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path, monkeypatch):
     """No test reads the user's store, config or keys."""

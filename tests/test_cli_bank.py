@@ -133,3 +133,19 @@ def test_help_lists_the_commands(runner):
     assert result.exit_code == 0
     for cmd in ("questions", "show", "grade", "practice", "history", "progress", "rubric"):
         assert cmd in result.stdout
+
+
+def test_an_edited_rubric_is_read_again_not_served_from_the_cache(runner, tmp_path):
+    team = tmp_path / "team"
+    team.mkdir()
+    src = (FIXTURES / "team_bank" / "detection" / "optical-flow.yaml").read_text(encoding="utf-8")
+    path = team / "optical-flow.yaml"
+    path.write_text(src, encoding="utf-8")
+    first = json.loads(runner.invoke(app, ["show", "optical-flow", "--json", "--rubrics", str(team)]).stdout)
+    path.write_text(src.replace("version: 1", "version: 2"), encoding="utf-8")
+    second = json.loads(runner.invoke(app, ["show", "optical-flow", "--json", "--rubrics", str(team)]).stdout)
+    assert (first["version"], second["version"]) == (1, 2)
+    assert first["content_hash"] != second["content_hash"]
+    path.write_text(src.replace("points: 2", "points: 0", 1), encoding="utf-8")
+    broken = runner.invoke(app, ["show", "optical-flow", "--rubrics", str(team)])
+    assert broken.exit_code == 1 and "skipped invalid rubric" in broken.stderr

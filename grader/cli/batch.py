@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -149,6 +147,9 @@ def batch(
 
 def _run(items, grader, bank, concurrency, rate, quiet, run_items) -> bool:
     """Grade with a progress bar; the first Ctrl-C stops cleanly. Returns whether interrupted."""
+    import asyncio
+    import signal
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     todo = [i for i in items if i.status == "pending"]

@@ -27,7 +27,7 @@ def lint(
     for p in targets:
         if not p.exists():
             fail(f"{p} does not exist")
-    result = load_paths(targets)
+    result = load_paths(targets, use_cache=False)
     if not result.rubrics and not result.problems:
         fail("no rubric files (*.yaml) found")
     problems = run_lint(result)

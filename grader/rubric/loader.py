@@ -7,15 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from grader.rubric.models import Rubric
-
-try:  # the C loader is several times faster; fall back where libyaml is missing
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 RUBRICS_ENV = "GRADER_RUBRICS"
 
@@ -62,6 +54,14 @@ def _loc_to_field(loc: tuple) -> str:
 
 
 def load_file(path: Path) -> tuple[Rubric | None, list[Problem]]:
+    import yaml
+    from pydantic import ValidationError
+
+    try:  # the C loader is several times faster; fall back where libyaml is missing
+        from yaml import CSafeLoader as _Loader
+    except ImportError:  # pragma: no cover
+        from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -102,13 +102,29 @@ def rubric_files(paths: list[Path]) -> list[Path]:
     return files
 
 
-def load_paths(paths: list[Path]) -> LoadResult:
+def load_paths(paths: list[Path], use_cache: bool = True) -> LoadResult:
+    """Every rubric under `paths`. Validated rubrics are kept in a cache keyed by each file's
+    content, so the CLI starts fast; `grader rubric lint` reads afresh."""
+    from grader.rubric import cache
+
+    entries = cache.read() if use_cache else {}
+    dirty = False
     result = LoadResult()
     for path in rubric_files(paths):
+        key, stamp = cache.file_key(path)
+        hit = entries.get(key)
+        if hit is not None and hit[0] == stamp:
+            result.rubrics.append((path, hit[1]))
+            continue
         rubric, problems = load_file(path)
         result.problems.extend(problems)
         if rubric is not None:
             result.rubrics.append((path, rubric))
+            if use_cache and stamp is not None:
+                entries[key] = (stamp, rubric)
+                dirty = True
+    if dirty:
+        cache.write(entries)
     return result
 
 
