@@ -44,7 +44,9 @@ def test_examples_are_graded_offline_with_reports(runner, tmp_path):
     assert optical["status"] == "unmatched" and optical["error"].startswith("closest bank question")
     assert any(s["reason"] == "not a technical question" for s in zh["skipped"])
     names = sorted(p.name for p in out.iterdir())
-    assert "summary.csv" in names and "report-mock_interview_zh.md" in names and "report-answers.json" in names
+    assert "summary.csv" in names and "report-mock_interview_zh_md.md" in names and "report-answers_jsonl.json" in names
+    assert "report-mock_interview_srt.html" in names and "report-mock_interview_vtt.html" in names
+    assert len(names) == 1 + 3 * 8  # html, md and json for each transcript, one csv
     csv_lines = (out / "summary.csv").read_text(encoding="utf-8").splitlines()
     assert csv_lines[0].startswith("transcript,index,question,question_id")
     assert len(csv_lines) == 1 + s["items"]

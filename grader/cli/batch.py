@@ -58,7 +58,7 @@ def batch(
     report: Annotated[
         list[Path] | None,
         typer.Option("--report", "-r", help="Write the report to this file (.html, .md, .json or .csv; repeatable). "
-                      "With several transcripts, one file each, named FILE-<transcript>.", show_default=False),
+                      "With several transcripts, one file each, named FILE-<transcript file name>.", show_default=False),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Where reports go when --report is not given (all formats).")] = Path("grader-reports"),
     lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
@@ -209,6 +209,18 @@ def _print_pairs(out, results, json_out: bool) -> None:
             out.print(f"  skipped {s.source}: {escape(s.text[:60])} ({s.reason})", highlight=False)
 
 
+def _report_names(reports) -> list[str]:
+    """One name per transcript, unique even for mock_interview.srt and mock_interview.vtt."""
+    names: list[str] = []
+    for rep in reports:
+        base = Path(rep.path).name.replace(".", "_")
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base}-{n}", n + 1
+        names.append(name)
+    return names
+
+
 def _write_reports(results, bank, report_paths, out_dir: Path, lang: str) -> list[Path]:
     from grader.report.data import build_report
     from grader.report.writers import to_csv, to_json, to_markdown
@@ -230,8 +242,8 @@ def _write_reports(results, bank, report_paths, out_dir: Path, lang: str) -> lis
                 path.write_text(to_csv(reports), encoding="utf-8")
                 written.append(path)
                 continue
-            for rep in reports:
-                target = path if len(reports) == 1 else path.with_name(f"{path.stem}-{Path(rep.path).stem}{path.suffix}")
+            for rep, name in zip(reports, _report_names(reports)):
+                target = path if len(reports) == 1 else path.with_name(f"{path.stem}-{name}{path.suffix}")
                 if kind == "html":
                     from grader.report.html import to_html
 
