@@ -4,7 +4,7 @@ test results decide the criteria they feed, and the judge grades the rest (the e
 from __future__ import annotations
 
 from grader.grading.feedback import answer_language, build_feedback
-from grader.grading.models import CodeSummary, CriterionGrade, Evidence, Grading, total_score
+from grader.grading.models import CodeSummary, CriterionGrade, Evidence, Grading, rescore
 from grader.rubric.models import Rubric
 
 
@@ -41,8 +41,7 @@ def grade_coding_answer(judge, rubric: Rubric, answer: str) -> Grading:
     if report.sandbox_error:
         grading.notes.append(f"the code could not be run ({report.sandbox_error}); the judge graded every criterion")
     grading.code = CodeSummary(status=report.status, message=report.message, passed=report.passed, total=report.total)
-    grading.score = total_score(criteria, grading.misconceptions, rubric.max_points)
-    grading.percent = round(100 * grading.score / rubric.max_points, 1)
+    rescore(grading, rubric.max_points)
     lang = answer_language(answer)
     rebuilt = build_feedback(rubric, criteria, grading.misconceptions, lang)
     grading.feedback.missing = rebuilt.missing

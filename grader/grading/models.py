@@ -118,6 +118,32 @@ def total_score(criteria: list[CriterionGrade], misconceptions: list[Misconcepti
     return round(min(max(raw, 0.0), max_score), 2)
 
 
+def graded(rubric, judge: JudgeInfo, criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit],
+           feedback: Feedback, **extra) -> Grading:
+    """A graded result: the score follows from the criteria and penalties, never set apart."""
+    score = total_score(criteria, misconceptions, rubric.max_points)
+    return Grading(
+        question_id=rubric.id,
+        rubric_version=rubric.version,
+        rubric_hash=rubric.content_hash(),
+        judge=judge,
+        status="graded",
+        score=score,
+        max_score=rubric.max_points,
+        percent=round(100 * score / rubric.max_points, 1),
+        criteria=criteria,
+        misconceptions=misconceptions,
+        feedback=feedback,
+        **extra,
+    )
+
+
+def rescore(grading: Grading, max_score: float) -> None:
+    """Recompute score and percent after criteria or penalties changed."""
+    grading.score = total_score(grading.criteria, grading.misconceptions, max_score)
+    grading.percent = round(100 * grading.score / max_score, 1)
+
+
 def unscored(rubric, judge: JudgeInfo, reason: str, raw: list[str] | None = None, usage: Usage | None = None) -> Grading:
     return Grading(
         question_id=rubric.id,

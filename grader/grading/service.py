@@ -99,23 +99,25 @@ class Grader:
             grading_id = self.store.save(grading, answer, rubric.category, key, source or self.source)
         return Outcome(grading, grading_id)
 
-    def grade(self, rubric: Rubric, answer: str, source: str | None = None) -> Outcome:
+    def _prepare(self, rubric: Rubric, answer: str) -> tuple[str, str, Outcome | None]:
+        """(cleaned answer, cache key, outcome when no judge is needed: empty or cached)."""
         answer = check_answer(answer)
         if not answer.strip():
-            return Outcome(unscored(rubric, self.judge.info(), "empty answer: nothing to grade"), None)
+            return answer, "", Outcome(unscored(rubric, self.judge.info(), "empty answer: nothing to grade"), None)
         key, hit = self._from_cache(rubric, answer)
-        if hit:
-            return hit
+        return answer, key, hit
+
+    def grade(self, rubric: Rubric, answer: str, source: str | None = None) -> Outcome:
+        answer, key, done = self._prepare(rubric, answer)
+        if done:
+            return done
         grading = grade_with_code(self.judge, rubric, answer)
         return self._finish(rubric, answer, key, grading, source)
 
     async def agrade(self, rubric: Rubric, answer: str, source: str | None = None) -> Outcome:
-        answer = check_answer(answer)
-        if not answer.strip():
-            return Outcome(unscored(rubric, self.judge.info(), "empty answer: nothing to grade"), None)
-        key, hit = self._from_cache(rubric, answer)
-        if hit:
-            return hit
+        answer, key, done = self._prepare(rubric, answer)
+        if done:
+            return done
         agrade = getattr(self.judge, "agrade", None)
         if agrade is not None and rubric.code_check is None:
             grading = await agrade(rubric, answer)

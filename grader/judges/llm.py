@@ -22,7 +22,7 @@ from grader.grading.models import (
     JudgeInfo,
     MisconceptionHit,
     Usage,
-    total_score,
+    graded,
     unscored,
 )
 from grader.judges.prompt import load_template, render
@@ -226,7 +226,6 @@ class LLMJudge:
                 chosen.flags.append("borderline" if agreement < REVIEW_AGREEMENT else "split")
             criteria.append(chosen)
         misconceptions = _majority_misconceptions(rubric, replies, index, lang, notes)
-        score = total_score(criteria, misconceptions, rubric.max_points)
         first = replies[0].feedback
         base = build_feedback(rubric, criteria, misconceptions, lang)
         feedback = Feedback(
@@ -235,20 +234,7 @@ class LLMJudge:
             fix=first.fix or base.fix,
             follow_up=first.follow_up or base.follow_up,
         )
-        return Grading(
-            question_id=rubric.id,
-            rubric_version=rubric.version,
-            rubric_hash=rubric.content_hash(),
-            judge=self.info(),
-            status="graded",
-            score=score,
-            max_score=rubric.max_points,
-            percent=round(100 * score / rubric.max_points, 1),
-            criteria=criteria,
-            misconceptions=misconceptions,
-            feedback=feedback,
-            notes=sorted(set(notes), key=notes.index),
-        )
+        return graded(rubric, self.info(), criteria, misconceptions, feedback, notes=sorted(set(notes), key=notes.index))
 
 
 def _checked_criteria(rubric: Rubric, reply: JudgeReply, index: AnswerIndex, notes: list[str]) -> list[CriterionGrade]:

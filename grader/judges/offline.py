@@ -19,7 +19,7 @@ from grader.grading.models import (
     JudgeInfo,
     MisconceptionHit,
     Usage,
-    total_score,
+    graded,
 )
 from grader.grading.feedback import build_feedback, answer_language
 from grader.rubric.models import Criterion, Rubric
@@ -120,21 +120,9 @@ class OfflineJudge:
         criteria = [
             _grade_criterion(rubric, c, i, parsed, sims, idk) for i, c in enumerate(rubric.criteria)
         ]
-        score = total_score(criteria, misconceptions, rubric.max_points)
-        return Grading(
-            question_id=rubric.id,
-            rubric_version=rubric.version,
-            rubric_hash=rubric.content_hash(),
-            judge=info,
-            status="graded",
-            score=score,
-            max_score=rubric.max_points,
-            percent=round(100 * score / rubric.max_points, 1),
-            criteria=criteria,
-            misconceptions=misconceptions,
-            feedback=build_feedback(rubric, criteria, misconceptions, lang, idk=idk),
-            usage=Usage(calls=0, latency_s=round(time.perf_counter() - started, 4)),
-        )
+        feedback = build_feedback(rubric, criteria, misconceptions, lang, idk=idk)
+        usage = Usage(calls=0, latency_s=round(time.perf_counter() - started, 4))
+        return graded(rubric, info, criteria, misconceptions, feedback, usage=usage)
 
 
 def _is_idk(answer: str) -> bool:
