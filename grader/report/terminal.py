@@ -39,8 +39,8 @@ def render_grading(console, g: Grading, rubric: Rubric, lang: str = "zh") -> Non
     table = Table(show_lines=True, expand=True)
     table.add_column("verdict", no_wrap=True)
     table.add_column("pts", justify="right", no_wrap=True)
-    table.add_column("要点" if zh else "criterion", ratio=2)
-    table.add_column("证据" if zh else "evidence", ratio=3)
+    table.add_column("要点" if zh else "criterion", ratio=2, overflow="fold")
+    table.add_column("证据" if zh else "evidence", ratio=3, overflow="fold")
     for c in g.criteria:
         crit = next((x for x in rubric.criteria if x.id == c.id), None)
         statement = getattr(crit.statement, lang) if crit else c.id
