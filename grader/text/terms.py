@@ -100,14 +100,21 @@ def find_group(group: list[str], norm_text: str, words: list[tuple[str, int, int
     return None
 
 
-_NEGATION = re.compile(r"(不是|并非|而不是|并不是|不应该|不能说|错误地?认为|误以为|not|isn't|is not|rather than|instead of|never|wrong(ly)?)\W*\S{0,6}$")
+_NEGATION = re.compile(
+    r"(不是|并非|而不是|并不是|不应该|不能说|不会|不能|并不会|没有|错误地?认为|误以为|"
+    r"\bnot\b|isn't|is not|\bno\b|rather than|instead of|never|wrong(ly)?)\W*\S{0,6}$"
+)
 
 
 def find_claim(patterns: list[str], norm_text: str) -> re.Match[str] | None:
-    """First match of a misconception pattern that is not explicitly negated just before it."""
+    """First match of a misconception pattern that is not explicitly negated just before it
+    (just before its `claim` group, when it has one)."""
     for p in patterns:
         for m in re.finditer(p, norm_text, flags=re.IGNORECASE):
-            before = norm_text[max(0, m.start() - 12) : m.start()]
+            # A pattern may scan the whole sentence first (to skip sentences that make another
+            # point) and mark where the claim itself starts with a group named `claim`.
+            start = m.start("claim") if "claim" in m.re.groupindex else m.start()
+            before = norm_text[max(0, start - 12) : start]
             if not _NEGATION.search(before):
                 return m
     return None
