@@ -73,6 +73,7 @@ class FakeLLM:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real endpoints do
+            disable_nagle_algorithm = True  # headers and body go out at once, as real servers do
 
             def log_message(self, *args):  # keep test output clean
                 pass

@@ -106,11 +106,17 @@ _NEGATION = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)
+def _claim_pattern(pattern: str) -> re.Pattern[str]:
+    """The bank has more patterns than re's own cache holds (512): compile each once."""
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def find_claim(patterns: list[str], norm_text: str) -> re.Match[str] | None:
     """First match of a misconception pattern that is not explicitly negated just before it
     (just before its `claim` group, when it has one)."""
     for p in patterns:
-        for m in re.finditer(p, norm_text, flags=re.IGNORECASE):
+        for m in _claim_pattern(p).finditer(norm_text):
             # A pattern may scan the whole sentence first (to skip sentences that make another
             # point) and mark where the claim itself starts with a group named `claim`.
             start = m.start("claim") if "claim" in m.re.groupindex else m.start()
