@@ -69,3 +69,60 @@ def test_resnet_basicblock_fails_when_run(bank):
     assert report.passed < report.total
     verdicts = criterion_verdicts(rubric, report)
     assert any(v.verdict != "met" for v in verdicts.values())
+
+
+BN_CORRECT = '''
+import numpy as np
+
+def bn_forward(x, gamma, beta, running_mean, running_var, training=True, momentum=0.1, eps=1e-5):
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    shape = (1, -1) if x.ndim == 2 else (1, -1, 1, 1)
+    if training:
+        mean, var = x.mean(axis=axes), x.var(axis=axes)
+        n = x.size // x.shape[1]
+        running_mean[:] = (1 - momentum) * running_mean + momentum * mean
+        running_var[:] = (1 - momentum) * running_var + momentum * var * n / (n - 1)
+    else:
+        mean, var = running_mean, running_var
+    x_hat = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+    return gamma.reshape(shape) * x_hat + beta.reshape(shape)
+'''
+
+BN_MUTANTS = {
+    # per-sample statistics instead of per-channel over (N, H, W)
+    "wrong-axis": ("axes = (0,) if x.ndim == 2 else (0, 2, 3)", "axes = (1,) if x.ndim == 2 else (1, 2, 3)"),
+    # divides by the variance, not the standard deviation
+    "variance-not-std": ("np.sqrt(var.reshape(shape) + eps)", "(var.reshape(shape) + eps)"),
+    # no epsilon
+    "no-epsilon": ("np.sqrt(var.reshape(shape) + eps)", "np.sqrt(var.reshape(shape))"),
+    # biased variance in the running update
+    "biased-running-var": ("momentum * var * n / (n - 1)", "momentum * var"),
+}
+BN_EXPECTED = {
+    "wrong-axis": {"per-channel-stats": "missed"},
+    "variance-not-std": {"normalize-std-eps": "missed"},
+    "no-epsilon": {"normalize-std-eps": "missed"},
+    "biased-running-var": {"running-stats-update": "partial"},
+}
+
+
+def test_bn_forward_correct_solution_meets_every_tested_point(bank):
+    rubric = bank.get("bn-forward-code")
+    verdicts = criterion_verdicts(rubric, run_code_check(rubric.code_check, BN_CORRECT))
+    assert {k: v.verdict for k, v in verdicts.items()} == {
+        "per-channel-stats": "met", "normalize-std-eps": "met", "running-stats-update": "met", "eval-branch": "met",
+    }
+
+
+@pytest.mark.parametrize("mutant", sorted(BN_MUTANTS))
+def test_bn_forward_subtle_bugs_are_caught(bank, mutant):
+    rubric = bank.get("bn-forward-code")
+    old, new = BN_MUTANTS[mutant]
+    assert old in BN_CORRECT
+    report = run_code_check(rubric.code_check, BN_CORRECT.replace(old, new))
+    assert report.status == "ok", report.message
+    verdicts = {k: v.verdict for k, v in criterion_verdicts(rubric, report).items()}
+    for criterion, verdict in BN_EXPECTED[mutant].items():
+        assert verdicts[criterion] == verdict, (mutant, verdicts)
+    failing = [c.message for c in report.cases if not c.passed]
+    assert failing and all(len(m) > 20 for m in failing)  # each failure explained to the candidate

@@ -17,8 +17,12 @@ GOLDEN = FIXTURES / "golden"
 BANK = Path(__file__).resolve().parent.parent / "rubrics"
 
 
+CONFIG = FIXTURES / "eval_config.yaml"
+
+
 def run(runner, *args):
-    return runner.invoke(app, ["evals", "run", "--golden", str(GOLDEN), *args])
+    config = [] if "--config" in args else ["--config", str(CONFIG)]
+    return runner.invoke(app, ["evals", "run", "--golden", str(GOLDEN), *config, *args])
 
 
 def test_canaries_cover_the_gaming_attempts(bank):
