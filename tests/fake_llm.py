@@ -145,6 +145,5 @@ def question_id_of(payload: dict) -> str:
     """The bank question a judge request is about (from the rendered prompt)."""
     import re
 
-    user = payload["messages"][-1]["content"] if payload["messages"][-1]["role"] == "user" else payload["messages"][1]["content"]
     m = re.search(r"^Question \(([a-z0-9-]+)\)", payload["messages"][1]["content"], re.M)
     return m.group(1) if m else ""

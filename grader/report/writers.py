@@ -25,7 +25,6 @@ CSV_COLUMNS = [
 def csv_rows(report: TranscriptReport) -> list[dict]:
     rows = []
     for v in report.items:
-        verdicts = [c.verdict for c in v.criteria]
         rows.append(
             {
                 "transcript": report.path,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from typing import Annotated, Literal
 
 from grader.rubric.categories import CATEGORIES
