@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from grader.text.normalize import has_cjk, normalize
+from grader.text.normalize import compact, has_cjk, normalize
 
-DEFAULT_MIN_MATCH = 0.6
 AMBIGUITY_MARGIN = 0.03  # top two this close: the match is less sure
 
 
@@ -20,10 +19,6 @@ class Match:
     confidence: float
     method: str  # "id" (given by the file), "lexical", "embedding", "none"
     candidates: list[tuple[str, float]] = field(default_factory=list)  # best three
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"[\W_]+", "", normalize(text))
 
 
 LEXICAL_FLOOR = 0.7  # below this, shared boilerplate ("what is the difference between") says nothing
@@ -45,7 +40,7 @@ def _lexical(question: str, phrasing: str, fuzz) -> float:
     longer question also counts ("讲一下 BN 的原理吧" holds most of "BN 层原理"). English: on
     content words, so shared boilerplate ("what is the difference between") counts for nothing."""
     if has_cjk(question) or has_cjk(phrasing):
-        q, p = _compact(question), _compact(phrasing)
+        q, p = compact(question), compact(phrasing)
         score = fuzz.ratio(q, p) / 100.0
         if min(len(q), len(p)) >= 5:
             score = max(score, 0.9 * fuzz.partial_ratio(q, p) / 100.0)
@@ -80,7 +75,7 @@ class QuestionMatcher:
         from rapidfuzz import fuzz
         from grader.text import embed
 
-        q = _compact(question)
+        q = compact(question)
         if not q:
             return Match(None, 0.0, "none")
         lexical = np.array([_lexical(question, t, fuzz) for t in self.texts], dtype=np.float32)

@@ -27,6 +27,7 @@ from grader.cli.common import (
     warn,
 )
 
+DEFAULT_MIN_MATCH = 0.6  # below this match confidence a question is reported, not graded
 EXIT_INCOMPLETE = 1
 EXIT_INTERRUPTED = 130
 REPORT_FORMATS = ("html", "md", "json", "csv")
@@ -51,7 +52,7 @@ def batch(
         list[str] | None,
         typer.Option("--label", help="Extra speaker label, e.g. --label 考官=interviewer (repeatable).", show_default=False),
     ] = None,
-    min_match: Annotated[float, typer.Option("--min-match", min=0, max=1, help="Lowest confidence at which a question is matched to the bank.")] = 0.6,
+    min_match: Annotated[float, typer.Option("--min-match", min=0, max=1, help="Lowest confidence at which a question is matched to the bank.")] = DEFAULT_MIN_MATCH,
     concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=256, help="Answers graded at once.")] = 4,
     rate: Annotated[float | None, typer.Option("--rate", min=0.01, help="At most this many judge requests per second.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the matched pairs and the LLM calls a run would need; grade nothing.")] = False,

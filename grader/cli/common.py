@@ -116,7 +116,11 @@ def build_judge(judge: str | None, samples: int | None = None, model: str | None
 
 
 def read_text_file(path: Path) -> str:
-    """An answer file: UTF-8 (with or without BOM) or GB18030, never binary."""
+    """An answer file, decoded like a transcript (UTF-8 with or without BOM, UTF-16, GB18030,
+    Big5); never binary."""
+    from grader.transcripts.encoding import decode_bytes
+    from grader.transcripts.errors import TranscriptError
+
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -125,11 +129,7 @@ def read_text_file(path: Path) -> str:
         fail(f"{path}: cannot read: {exc.strerror}")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         fail(f"{path}: looks like a binary file, not text")
-    for enc in ("utf-8-sig", "utf-16", "gb18030"):
-        if enc == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            continue
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    fail(f"{path}: cannot decode as UTF-8 or GB18030 text")
+    try:
+        return decode_bytes(data, path).text
+    except TranscriptError as exc:
+        fail(str(exc))

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from pathlib import Path
 
 from grader.rubric.loader import LoadResult, Problem
 from grader.rubric.categories import CATEGORIES
 from grader.rubric.models import Rubric
-
-
-def _norm_alias(text: str) -> str:
-    return re.sub(r"[\s\W_]+", "", text.lower())
+from grader.text.normalize import compact
 
 
 def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
@@ -65,7 +61,7 @@ def lint(result: LoadResult) -> list[Problem]:
     for path, rubric in result.rubrics:
         own: set[str] = set()
         for i, alias in enumerate([rubric.question.zh, rubric.question.en, *rubric.aliases]):
-            key = _norm_alias(alias)
+            key = compact(alias)
             if not key or key in own:
                 continue
             own.add(key)

@@ -4,19 +4,11 @@ matching with flexible separators for English, and typo-tolerant matching for lo
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from grader.text.normalize import has_cjk, normalize
 
 _WORD = re.compile(r"[a-z][a-z0-9]*")
-
-
-@dataclass(frozen=True)
-class TermHit:
-    term: str
-    start: int  # offsets into the normalised text
-    end: int
 
 
 @lru_cache(maxsize=16384)
@@ -52,22 +44,6 @@ def _is_typo(word: str, term: str, limit: int, levenshtein) -> bool:
     return abs(len(word) - len(term)) <= limit and word[0] == term[0] and levenshtein.distance(word, term, score_cutoff=limit) <= limit
 
 
-def find_term(term: str, norm_text: str, words: list[tuple[str, int, int]] | None = None) -> TermHit | None:
-    """Find `term` in already-normalised text; `words` (from `words_of`) enables typo tolerance."""
-    m = _term_pattern(term).search(norm_text)
-    if m:
-        return TermHit(term, m.start(), m.end())
-    t = norm_term(term)
-    if words is not None and not has_cjk(t) and _WORD.fullmatch(t) and _typo_distance(t):
-        from rapidfuzz.distance import Levenshtein
-
-        limit = _typo_distance(t)
-        for w, s, e in words:
-            if _is_typo(w, t, limit, Levenshtein):
-                return TermHit(term, s, e)
-    return None
-
-
 def find_term_all(term: str, norm_text: str, words: list[tuple[str, int, int]] | None = None) -> list[tuple[int, int]]:
     """Every occurrence of `term` (typo-tolerant for long single English words)."""
     spans = [m.span() for m in _term_pattern(term).finditer(norm_text)]
@@ -92,12 +68,9 @@ def term_spans(terms: tuple[str, ...], norm_text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def find_group(group: list[str], norm_text: str, words: list[tuple[str, int, int]] | None = None) -> TermHit | None:
-    for term in group:
-        hit = find_term(term, norm_text, words)
-        if hit:
-            return hit
-    return None
+def find_group(group: list[str], norm_text: str, words: list[tuple[str, int, int]] | None = None) -> bool:
+    """Whether any term of a concept group occurs in the text."""
+    return any(find_term_all(term, norm_text, words) for term in group)
 
 
 _NEGATION = re.compile(
