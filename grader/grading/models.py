@@ -118,18 +118,25 @@ def total_score(criteria: list[CriterionGrade], misconceptions: list[Misconcepti
     return round(min(max(raw, 0.0), max_score), 2)
 
 
+def _identity(rubric) -> dict:
+    """What every grading records about the rubric it used."""
+    return {
+        "question_id": rubric.id,
+        "rubric_version": rubric.version,
+        "rubric_hash": rubric.content_hash(),
+        "max_score": rubric.max_points,
+    }
+
+
 def graded(rubric, judge: JudgeInfo, criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit],
            feedback: Feedback, **extra) -> Grading:
     """A graded result: the score follows from the criteria and penalties, never set apart."""
     score = total_score(criteria, misconceptions, rubric.max_points)
     return Grading(
-        question_id=rubric.id,
-        rubric_version=rubric.version,
-        rubric_hash=rubric.content_hash(),
+        **_identity(rubric),
         judge=judge,
         status="graded",
         score=score,
-        max_score=rubric.max_points,
         percent=round(100 * score / rubric.max_points, 1),
         criteria=criteria,
         misconceptions=misconceptions,
@@ -146,13 +153,10 @@ def rescore(grading: Grading, max_score: float) -> None:
 
 def unscored(rubric, judge: JudgeInfo, reason: str, raw: list[str] | None = None, usage: Usage | None = None) -> Grading:
     return Grading(
-        question_id=rubric.id,
-        rubric_version=rubric.version,
-        rubric_hash=rubric.content_hash(),
+        **_identity(rubric),
         judge=judge,
         status="unscored",
         reason=reason,
-        max_score=rubric.max_points,
         raw_replies=raw or [],
         usage=usage or Usage(),
     )

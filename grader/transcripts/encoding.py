@@ -151,32 +151,28 @@ def _non_ascii(text: str) -> list[str]:
     return [c for c in text if ord(c) > 0x7F and not unicodedata.category(c).startswith(("P", "Z"))]
 
 
-def _gb_common_share(text: str) -> float:
+def _common_share(text: str, codec: str, lead_bytes: range) -> float:
+    """Share of the non-ASCII characters that `codec` encodes in its common-character block
+    (identified by the lead byte of a two-byte code)."""
     chars = _non_ascii(text)
     if not chars:
         return 0.0
     common = 0
     for c in chars:
         try:
-            b = c.encode("gb2312")
+            b = c.encode(codec)
         except UnicodeEncodeError:
             continue
-        common += len(b) == 2 and 0xB0 <= b[0] <= 0xD7  # GB2312 level-1 (most frequent) hanzi
+        common += len(b) == 2 and b[0] in lead_bytes
     return common / len(chars)
+
+
+def _gb_common_share(text: str) -> float:
+    return _common_share(text, "gb2312", range(0xB0, 0xD8))  # GB2312 level-1 (most frequent) hanzi
 
 
 def _big5_common_share(text: str) -> float:
-    chars = _non_ascii(text)
-    if not chars:
-        return 0.0
-    common = 0
-    for c in chars:
-        try:
-            b = c.encode("big5")
-        except UnicodeEncodeError:
-            continue
-        common += len(b) == 2 and 0xA4 <= b[0] <= 0xC6  # Big5 frequently-used characters
-    return common / len(chars)
+    return _common_share(text, "big5", range(0xA4, 0xC7))  # Big5 frequently-used characters
 
 
 def _reject_control_characters(text: str, path) -> None:
