@@ -107,7 +107,8 @@ class LLMJudge:
         self.template = load_template(prompt_path)
         temperature = settings.temperature if settings.samples == 1 else settings.sample_temperature
         self._temperature = temperature
-        self._model = make_chat_model(settings, temperature)  # fails early on a bad configuration
+        # Built now so a bad configuration fails before any grading; it serves the first event loop.
+        self._unbound = make_chat_model(settings, temperature)
         self._models: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> model
         self._local = threading.local()
 
@@ -136,7 +137,10 @@ class LLMJudge:
         loop = asyncio.get_running_loop()
         model = self._models.get(loop)
         if model is None:
-            model = self._models[loop] = make_chat_model(self.settings, self._temperature)
+            # Its HTTP client binds to a loop on first use, so the one built in __init__ can
+            # still serve this loop; later loops get their own.
+            model, self._unbound = self._unbound or make_chat_model(self.settings, self._temperature), None
+            self._models[loop] = model
         return model
 
     async def agrade(self, rubric: Rubric, answer: str) -> Grading:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Iterator
 
 DB_ENV = "GRADER_DB"
+# Gradings made by `grader evals run` (LLM judge, cached) are not a candidate's history.
+_NOT_EVALS = "(source IS NULL OR source != 'evals')"
 
 # Append only: never edit a migration that has shipped.
 MIGRATIONS: list[str] = [
@@ -223,7 +225,7 @@ class Store:
     def history(
         self, question_id: str | None = None, category: str | None = None, limit: int = 20
     ) -> list[sqlite3.Row]:
-        where, args = ["(source IS NULL OR source != 'evals')"], []
+        where, args = [_NOT_EVALS], []
         if question_id:
             where.append("question_id = ?")
             args.append(question_id)
@@ -239,7 +241,7 @@ class Store:
     def graded_rows(self) -> list[sqlite3.Row]:
         return self.conn.execute(
             "SELECT id, created_at, question_id, category, percent, source FROM gradings "
-            "WHERE status = 'graded' AND (source IS NULL OR source != 'evals') ORDER BY id"
+            f"WHERE status = 'graded' AND {_NOT_EVALS} ORDER BY id"
         ).fetchall()
 
     def count(self) -> int:
