@@ -1,9 +1,10 @@
 """Per-check overhead of the code sandbox (run by hand: python bench/bench_sandbox.py [RUNS]).
 
-For a trivial check (one test, `return 1`) the whole wall time is overhead: starting Python and
-numpy, namespaces, mounts, limits, the fork, and collecting the result. Then the four coding
-rubrics' references, whose time adds their own tests. Prints seconds per run (median, min, max)
-and, separately, the part spent inside the candidate's process (run_s)."""
+For a trivial check (one test, `return 1`) the whole wall time is overhead: starting the checker
+and numpy, bubblewrap's namespaces and mounts, the seccomp filter, the candidate's interpreter
+and numpy inside the sandbox, and collecting the result. Then the four coding rubrics'
+references, whose time adds their own tests. Prints seconds per run (median, min, max), the part
+spent inside the candidate's process once it was ready (run_s), and the layers in force."""
 
 from __future__ import annotations
 
@@ -49,8 +50,11 @@ def main() -> None:
         entry="f", signature="def f() -> int", reference="def f():\n    return 1\n",
         tests=[{"name": "t", "call": "f()", "expect": "1", "criterion": "c"}],
     )
-    run_code_check(trivial, "def f():\n    return 1\n")  # warm the page cache
-    print(f"{runs} runs each")
+    warm = run_code_check(trivial, "def f():\n    return 1\n")  # warm the page cache and the package probe
+    print(f"{runs} runs each; isolation: {warm.isolation.get('sandbox', 'none')}, seccomp: {warm.isolation.get('seccomp', '-')}")
+    if warm.status != "ok":
+        print(f"not running: {warm.message}")
+        return
     print(line("trivial check (overhead)", *measure(trivial, "def f():\n    return 1\n", runs)))
     for rel in RUBRICS:
         rubric, problems = load_file(ROOT / rel)

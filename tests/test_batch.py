@@ -46,7 +46,8 @@ def test_examples_are_graded_offline_with_reports(runner, tmp_path):
     names = sorted(p.name for p in out.iterdir())
     assert "summary.csv" in names and "report-mock_interview_zh_md.md" in names and "report-answers_jsonl.json" in names
     assert "report-mock_interview_srt.html" in names and "report-mock_interview_vtt.html" in names
-    assert len(names) == 1 + 3 * 8  # html, md and json for each transcript, one csv
+    assert len(names) == 2 + 3 * 8  # html, md and json for each transcript, one csv, the index page
+    assert "index.html" in names
     csv_lines = (out / "summary.csv").read_text(encoding="utf-8").splitlines()
     assert csv_lines[0].startswith("transcript,index,question,question_id")
     assert len(csv_lines) == 1 + s["items"]
@@ -72,7 +73,9 @@ def _responder(fail_ids: set[str], bank):
         rubric = bank.get(qid)
         answer = next(r["answer"] for r in ROWS if r["question_id"] == qid)
         first = answer.split("，")[0]
-        return Scripted(content=judge_reply(rubric, quotes={c.id: [first] for c in rubric.criteria}))
+        # One clause cannot be evidence for every criterion: it is cited for the first only.
+        verdicts = {c.id: "missed" for c in rubric.criteria[1:]}
+        return Scripted(content=judge_reply(rubric, verdicts=verdicts, quotes={rubric.criteria[0].id: [first]}))
 
     return respond
 
@@ -152,7 +155,8 @@ def test_unknown_question_id_and_unreadable_file(runner, tmp_path):
     assert item["status"] == "unmatched"
     assert item["error"].startswith("question id 'bn-infrence' is not in the bank; did you mean bn-inference")
     assert data["transcripts"][1]["error"].startswith(str(binary))
-    assert "warning: " + str(binary) in result.stderr
+    warnings = [json.loads(line)["warning"] for line in result.stderr.splitlines()]  # JSON under --json
+    assert any(w.startswith(str(binary)) for w in warnings)
 
 
 @pytest.mark.parametrize(
@@ -169,3 +173,98 @@ def test_bad_batch_input(runner, args, message, monkeypatch):
     result = runner.invoke(app, ["batch", *args])
     assert result.exit_code == 1
     assert result.stderr == message
+
+
+def test_claims_in_the_store_expire_and_belong_to_one_holder(tmp_path):
+    from grader.store.db import Store
+
+    store, other = Store(tmp_path / "g.db"), Store(tmp_path / "g.db")
+    assert store.claim("k1", "a", 60) and not other.claim("k1", "b", 60)
+    assert store.claim("k1", "a", 60)  # the holder may take it again
+    other.release("k1", "b")  # not b's: nothing happens
+    assert not other.claim("k1", "b", 60)
+    store.release("k1", "a")
+    assert other.claim("k1", "b", 60)
+    assert store.claim("k2", "crashed", -1)  # a lease that has run out, as a dead process leaves it
+    assert other.claim("k2", "b", 60)
+    store.close(), other.close()
+
+
+@pytest.mark.parametrize("processes", [2, 4])
+def test_concurrent_batches_grade_each_answer_once(tmp_path, fake_llm, bank, processes):
+    """Real processes on one store and one input: every answer is graded, and the judge is
+    called once per answer in total (claims in the store), whatever the interleaving."""
+    import os
+    import subprocess
+    import sys
+
+    rubrics = [r for r in bank.rubrics.values() if r.code_check is None][:40]
+    rows = [{"question_id": r.id, "answer": f"（{i}）" + r.reference_answer.zh.split("。")[0] + "。"} for i, r in enumerate(rubrics)]
+    src = write_jsonl(tmp_path / "answers.jsonl", rows)
+    # Every criterion missed, no quotes: a valid grading whatever the evidence check requires.
+    fake_llm.responder = lambda payload: Scripted(
+        content=judge_reply(bank.get(question_id_of(payload)), default_verdict="missed"), delay=0.05
+    )
+    env = dict(os.environ, GRADER_DB=str(tmp_path / "shared.db"), GRADER_LLM_MODEL="fake-judge",
+               GRADER_LLM_BASE_URL=fake_llm.base_url, GRADER_LLM_RETRIES="0")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "grader", "batch", str(src), "--judge", "llm", "-c", "4", "--json",
+             "--report", str(tmp_path / f"r{n}.json")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for n in range(processes)
+    ]
+    outputs = [p.communicate(timeout=600) for p in procs]
+    for p, (out, err) in zip(procs, outputs):
+        assert p.returncode == 0, err
+    summaries = [json.loads(out)["summary"] for out, _ in outputs]
+    assert all(s["graded"] == 40 and s["failed"] == 0 for s in summaries)
+    assert len(fake_llm.requests) == 40
+    assert sorted(question_id_of(r) for r in fake_llm.requests) == sorted(r.id for r in rubrics)
+    assert sum(s["judge_calls"] for s in summaries) == 40
+    assert sum(s["from_store"] for s in summaries) == 40 * (processes - 1)
+
+
+def test_offline_batch_stores_every_grading_and_matches_in_one_pass(runner, tmp_path, bank):
+    from grader.batch.matching import QuestionMatcher
+    from grader.store.db import Store
+
+    questions = ["讲一下 BN 在推理的时候是怎么工作的", "ReLU 和 sigmoid 有什么区别？", "介绍一下你最近的项目", "  "]
+    matcher = QuestionMatcher(bank)
+    together = matcher.match_many([(q, None) for q in questions] + [("", "bn-infrence")])
+    alone = [matcher.match(q) for q in questions] + [matcher.match("", "bn-infrence")]
+    assert [(m.question_id, m.method) for m in together] == [(m.question_id, m.method) for m in alone]
+    assert [m.confidence for m in together] == pytest.approx([m.confidence for m in alone], abs=1e-3)
+    assert together[0].question_id == "bn-inference" and together[3].question_id is None
+    assert together[4].method == "none" and together[4].candidates[0][0] == "bn-inference"
+
+    src = write_jsonl(tmp_path / "a.jsonl", ROWS)
+    first = runner.invoke(app, ["batch", str(src), "--report", str(tmp_path / "r.json"), "--json"])
+    assert first.exit_code == 0, first.output
+    items = json.loads(first.stdout)["transcripts"][0]["items"]
+    store = Store(tmp_path / "grader.db")
+    rows = {r["id"]: r for r in store.conn.execute("SELECT id, question_id, percent FROM gradings").fetchall()}
+    assert sorted(i["grading_id"] for i in items) == sorted(rows)
+    assert all(rows[i["grading_id"]]["question_id"] == i["question_id"] for i in items)
+    assert all(rows[i["grading_id"]]["percent"] == i["grading"]["percent"] for i in items)
+    store.close()
+    again = runner.invoke(app, ["batch", str(src), "--report", str(tmp_path / "r.json"), "--json"])
+    s = json.loads(again.stdout)["summary"]
+    assert (s["graded"], s["from_store"]) == (4, 4)
+
+
+def test_prefilled_embeddings_give_the_same_gradings(bank):
+    from grader.judges.offline import OfflineJudge
+    from grader.text import embed
+
+    judge = OfflineJudge()
+    work = [(bank.get(r["question_id"]), r["answer"]) for r in ROWS] + [(bank.get("bn-inference"), bank.get("bn-inference").reference_answer.zh)]
+    alone = [judge.grade(r, a) for r, a in work]
+    with embed.prefilled(a for _, a in work) as embedded:
+        assert embedded > len(work)
+        together = [judge.grade(r, a) for r, a in work]
+    assert not embed._cache  # dropped after the block
+    for a, b in zip(alone, together):
+        assert [(c.id, c.verdict, c.points) for c in a.criteria] == [(c.id, c.verdict, c.points) for c in b.criteria]
+        assert a.percent == b.percent

@@ -138,3 +138,65 @@ def test_review_and_agreement(runner):
     confusion = agreement["verdict_confusion"]
     assert sum(sum(row.values()) for row in confusion.values()) == 15
     assert agreement["pearson"] is not None
+
+
+def _case(kind: str, passed: bool, found: list[str] = (), expected: list[str] = ()):
+    from grader.evals.runner import CaseResult
+
+    return CaseResult(
+        question_id="q", case_id=f"{kind}-{passed}-{len(found)}", kind=kind, rubric_hash="h", status="graded",
+        percent=50.0, verdicts={"c": "met"}, misconceptions=list(found), expected_band=(0, 100), expected_percent=50.0,
+        expected_verdicts={"c": "met"}, expected_misconceptions=list(expected), passed=passed,
+    )
+
+
+def test_figures_per_kind_of_answer_and_their_thresholds():
+    from grader.evals.runner import Thresholds, compute_metrics
+
+    results = [
+        _case("complete", True), _case("complete", True),
+        _case("swapped", False), _case("reversed", True), _case("negated", False), _case("negated", True),
+        _case("refutation", True, found=["m1", "m2"]), _case("refutation", True, found=["m1"], expected=["m1"]),
+        _case("misconception", True, found=["m3"], expected=["m3"]),
+    ]
+    t = Thresholds(band_pass_rate=0, criterion_agreement=0, spearman=-1, qwk=-1)
+    m = compute_metrics(results, t)
+    assert {k: (f.answers, f.passed, f.band_pass_rate) for k, f in m.by_kind.items()} == {
+        "complete": (2, 2, 1.0), "misconception": (1, 1, 1.0), "swapped": (1, 0, 0.0), "reversed": (1, 1, 1.0),
+        "negated": (2, 1, 0.5), "refutation": (2, 2, 1.0),
+    }
+    assert list(m.by_kind) == ["complete", "misconception", "swapped", "reversed", "negated", "refutation"]
+    assert (m.wrong_with_right_words.answers, m.wrong_with_right_words.passed) == (4, 2)
+    assert m.refutation_false_alarms == 2  # m1 and m2 on the first, nothing unexpected on the second
+    assert m.failures == []
+
+    strict = Thresholds(
+        band_pass_rate=0, criterion_agreement=0, spearman=-1, qwk=-1,
+        band_pass_rate_by_kind={"negated": 0.6, "complete": 1.0, "spoken-code": 0.9},
+        wrong_with_right_words=0.75, max_refutation_false_alarms=1,
+    )
+    assert compute_metrics(results, strict).failures == [
+        "2 misconception false alarm(s) on refutation answers (allowed 1)",
+        "band pass rate of negated answers 0.500 < 0.600",
+        "wrong claims with the right words 0.500 < 0.750",
+    ]
+
+
+def test_run_reports_band_pass_rate_per_kind(runner, tmp_path):
+    result = run(runner, "--questions", "bn-inference", "--json")
+    m = json.loads(result.stdout)["metrics"]
+    assert {k: v["answers"] for k, v in m["by_kind"].items()} == {"complete": 1, "partial": 1, "off-topic": 1, "misconception": 1}
+    assert m["wrong_with_right_words"] is None and m["refutation_false_alarms"] == 0
+    table = run(runner, "--questions", "bn-inference")
+    assert table.exit_code == 0, table.output
+    assert "band pass rate by kind" in table.stdout
+    assert "misconception   " in table.stdout and "1/1" in table.stdout
+
+    config = tmp_path / "kinds.yaml"
+    config.write_text("thresholds:\n  band_pass_rate_by_kind:\n    complete: 1.0\n    swapped: 0.5\n", encoding="utf-8")
+    assert run(runner, "--questions", "bn-inference", "--config", str(config)).exit_code == 0
+    config.write_text("thresholds:\n  band_pass_rate_by_kind:\n    typo-kind: 0.5\n", encoding="utf-8")
+    bad = run(runner, "--questions", "bn-inference", "--config", str(config))
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith(f"error: {config}: thresholds.band_pass_rate_by_kind.typo-kind")
+    assert len(bad.stderr.strip().splitlines()) == 1

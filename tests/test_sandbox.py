@@ -1,6 +1,7 @@
 """The code sandbox (grader/sandbox): finding code in answers, grading the four coding rubrics with
 correct and subtly wrong solutions, hostile submissions (each contained and reported, with the
-test process alive afterwards), the OS layers on their own (audit guard off), and verdicts.
+test process alive afterwards), the OS layers on their own (audit hook off), and verdicts. The
+attacks from outside the answer format are in test_sandbox_attacks.py.
 
 Every run here starts a real sandboxed subprocess; time limits are lowered where a test waits for
 one, so the whole file stays well under a minute on two cores."""
@@ -19,7 +20,6 @@ import pytest
 from grader.rubric.loader import load_file
 from grader.rubric.models import CodeCheck, Rubric, StructureCheck
 from grader.sandbox import criterion_verdicts, extract_code, run_code_check, split_answer
-from grader.sandbox import policy
 from grader.sandbox.report import CaseResult, CodeReport
 from grader.sandbox.runner import _run
 from grader.sandbox.values import same
@@ -56,6 +56,14 @@ def tiny(time_limit: float = 1.0, memory: int = 128, tests: list[dict] | None = 
         tests=tests or [{"name": "t", "call": "f()", "expect": "1", "criterion": "works"}],
         time_limit_s=time_limit, memory_limit_mb=memory,
     )
+
+
+def tiny_rubric(check: CodeCheck | None = None) -> Rubric:
+    """A one-criterion coding rubric around tiny(): for the verdicts and the full grading."""
+    base = load("max-subarray")
+    crit = base.criteria[0].model_copy(update={"id": "works"})
+    explain = base.criteria[-1]
+    return base.model_copy(update={"criteria": [crit, explain], "code_check": check or tiny(), "misconceptions": []})
 
 
 def blocked_message(what: str, label: str | None = "f()") -> str:
@@ -404,8 +412,7 @@ def test_no_code():
     assert report.message == "No Python code was found in the answer, so nothing could be run; put the function in a ```python block."
     assert [c.ran for c in report.cases] == [False] * len(rubric.code_check.tests)
     assert report.cases[0].message == "max_subarray([-2, 1, -3, 4, -1, 2, 1, -5, 4]) was not run: no code was found"
-    verdicts = criterion_verdicts(rubric, report)
-    assert {cid: v.verdict for cid, v in verdicts.items()} == {"correct-results": "missed", "edge-cases": "missed", "linear-time": "missed"}
+    assert criterion_verdicts(rubric, report) == {}  # an answer in words: the judge grades what it says
 
 
 def test_syntax_error():
@@ -481,11 +488,12 @@ def test_a_failing_harness_is_a_sandbox_error_not_a_verdict(tmp_path, monkeypatc
     rubric = load("hanoi")
     report = run_code_check(rubric.code_check, rubric.code_check.reference)
     assert report.status == "crashed"
-    assert report.sandbox_error == "harness exit code 1: boom"
+    assert report.sandbox_error == "the checker exited with code 1 and no result"
+    assert report.output_tail == "boom\n"
     assert report.message == (
-        "The code could not be run: the grading sandbox failed (the harness exited with code 1). This is not a fault in your code."
+        "The code could not be run: the grading sandbox failed (the checker exited with code 1 and no result). This is not a fault in your code."
     )
-    assert criterion_verdicts(rubric, report) == {}
+    assert verdict_table(rubric, report) == {"legal-moves": ("missed", 0.0), "optimal-move-count": ("missed", 0.0), "base-case": ("missed", 0.0)}
 
 
 # ---- hostile submissions: contained, reported, the grader survives ---------------------------------
@@ -610,8 +618,10 @@ def test_forged_result_record_has_no_effect():
         "        except OSError:\n            pass\n    return 2\n"
     )
     report = run_code_check(tiny(), code)
-    assert report.status == "ok"
-    assert failing(report) == {"t": "f() returned 2, expected 1"}
+    # Garbage on the result channel: no test credit, never a pass (fail closed).
+    assert report.status == "crashed"
+    assert report.sandbox_error == "the channel from the code's process was corrupted (a record the checker cannot read (ChannelError))"
+    assert verdict_table(tiny_rubric(), report) == {"works": ("missed", 0.0)}
 
 
 def test_monkeypatching_cannot_fake_a_pass():
@@ -634,21 +644,19 @@ def test_native_crash_is_reported():
 def test_isolation_layers_are_reported():
     report = run_code_check(tiny(), "def f():\n    return 1\n")
     assert report.status == "ok"
-    assert set(report.isolation) >= {"network", "filesystem", "user", "guard"}
-    assert report.isolation["guard"] == "audit hook"
+    assert report.isolation["sandbox"] == "bubblewrap"
+    assert report.isolation["guard"] == "audit hook (tripwire)"
+    assert report.isolation["seccomp"] == "2 filters in force"
+    assert report.isolation["capabilities"] == "none"
+    assert report.isolation["pid"] == "2 (own PID namespace)"
 
 
-# ---- the OS layers alone (audit guard off): what holds even if the guard were bypassed ---------------
-
-
-def require_layer(report: CodeReport, key: str, value: str) -> None:
-    if report.isolation.get(key) != value:
-        pytest.skip(f"this machine does not allow the {key} layer ({report.isolation.get(key)!r}); the guard still blocks this")
+# ---- the OS layers alone (audit hook off): what holds even if the hook is bypassed ------------------
 
 
 def test_os_layer_network_unreachable():
     server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
+    server.settimeout(0.5)
     port = server.getsockname()[1]
     accepted: list[object] = []
 
@@ -660,14 +668,13 @@ def test_os_layer_network_unreachable():
 
     t = threading.Thread(target=accept)
     t.start()
-    code = f"import socket\ndef f():\n    s = socket.socket()\n    s.settimeout(2)\n    s.connect(('127.0.0.1', {port}))\n    return 1\n"
+    code = f"import socket\ndef f():\n    s = socket.create_connection(('127.0.0.1', {port}), timeout=2)\n    return 1\n"
     report = _run(tiny(time_limit=3), code, guard=False)
     t.join()
     server.close()
-    require_layer(report, "network", "namespace")
     assert report.status == "ok"
-    assert failing(report) == {"t": "f() raised OSError: [Errno 101] Network is unreachable (line 5: s.connect(('127.0.0.1', "
-                                    f"{port})))"}
+    assert failing(report) == {"t": "f() raised PermissionError: [Errno 1] Operation not permitted (line 3: s = "
+                                    f"socket.create_connection(('127.0.0.1', {port}), timeout=2))"}
     assert accepted == []
 
 
@@ -675,64 +682,57 @@ def test_os_layer_grading_database_and_project_invisible():
     db = Path(os.environ["GRADER_DB"])
     db.write_text("secret")
     code = (
-        f"import os\ndef f():\n    try:\n        return open({str(db)!r}).read()\n    except OSError as e:\n        out = type(e).__name__\n"
-        f"    return [out, sorted(os.listdir({str(REPO)!r}))]\n"
+        f"import os\ndef f():\n    out = []\n    for p in ({str(db)!r}, {str(REPO)!r}, {str(REPO / 'rubrics')!r}):\n"
+        "        try:\n            out.append(sorted(os.listdir(p)) if os.path.isdir(p) else open(p).read())\n"
+        "        except OSError as e:\n            out.append(type(e).__name__)\n    return out\n"
     )
     report = _run(tiny(), code, guard=False)
-    require_layer(report, "filesystem", "masked")
     assert report.status == "ok"
-    got = failing(report)["t"]
-    assert got.startswith("f() returned ['FileNotFoundError', [")
-    assert "'rubrics'" not in got and "'tests'" not in got and "secret" not in got
+    assert failing(report) == {"t": "f() returned ['FileNotFoundError', 'FileNotFoundError', 'FileNotFoundError'], expected 1"}
 
 
-def test_os_layer_fork_bomb_is_bounded_and_leaves_nothing(monkeypatch):
-    uid = 1_987_654_321
-    monkeypatch.setattr(policy, "sandbox_ids", lambda: (uid, uid) if os.geteuid() == 0 else (None, None))
+def test_os_layer_no_process_can_be_started():
     code = (
-        "import os, time\ndef f():\n    n = 0\n    while n < 200:\n        try:\n            pid = os.fork()\n"
-        "        except OSError:\n            return n\n        if pid == 0:\n            time.sleep(60)\n            os._exit(0)\n"
-        "        n += 1\n    return n\n"
+        "import os, subprocess\ndef f():\n    out = []\n"
+        "    for fn in (os.fork, lambda: subprocess.run(['/bin/true']), lambda: os.execv('/bin/sh', ['sh'])):\n"
+        "        try:\n            fn()\n            out.append('ran')\n        except OSError as e:\n"
+        "            out.append(type(e).__name__)\n    return out\n"
     )
     report = _run(tiny(time_limit=3), code, guard=False)
     assert report.status == "ok"
-    forks = int(failing(report)["t"].split("returned ")[1].split(",")[0])
-    assert 0 < forks < policy.NPROC
-    if os.geteuid() == 0:
-        alive = []
-        for entry in os.listdir("/proc"):
-            try:
-                status = Path(f"/proc/{entry}/status").read_text()
-            except OSError:
-                continue
-            uids = next((ln.split()[1:] for ln in status.splitlines() if ln.startswith("Uid:")), [])
-            if str(uid) in uids and "\nState:\tZ" not in status:
-                alive.append(entry)
-        assert alive == []
+    assert failing(report) == {"t": "f() returned ['PermissionError', 'PermissionError', 'PermissionError'], expected 1"}
 
 
 def test_os_layer_signals_cannot_reach_the_grader():
     me = os.getpid()
     code = (
-        f"import os\ndef f():\n    out = []\n    for pid in ({me}, os.getppid(), -1):\n        try:\n            os.kill(pid, 9)\n"
+        f"import os\ndef f():\n    out = []\n    for pid in ({me}, os.getppid()):\n        try:\n            os.kill(pid, 9)\n"
         "            out.append('sent')\n        except OSError as e:\n            out.append(type(e).__name__)\n    return out\n"
     )
     report = _run(tiny(), code, guard=False)
     assert os.getpid() == me  # still here
     assert report.status == "ok"
-    require_layer(report, "processes", "pid namespace")
-    # outside its PID namespace nothing is addressable; kill(0) and kill(-1) reach only itself (PID 1, immune)
-    assert failing(report) == {"t": "f() returned ['ProcessLookupError', 'sent', 'ProcessLookupError'], expected 1"}
+    # the grader is outside its PID namespace; its parent there is bubblewrap's init, which the
+    # kernel shields from SIGKILL sent from inside: the run goes on and reports
+    assert failing(report) == {"t": "f() returned ['ProcessLookupError', 'sent'], expected 1"}
 
 
-def test_os_layer_memory_and_writes():
+def test_os_layer_memory_and_writes(tmp_path):
     report = _run(tiny(), "def f():\n    x = bytearray(10**10)\n    return 1\n", guard=False)
     assert report.status == "memory_limit"
-    report = _run(tiny(), "def f():\n    open('/tmp/grader-sandbox-escape', 'w').write('x')\n    return 1\n", guard=False)
-    assert not os.path.exists("/tmp/grader-sandbox-escape")
-    require_layer(report, "filesystem", "masked")
-    assert failing(report) == {"t": "f() raised OSError: [Errno 30] Read-only file system: '/tmp/grader-sandbox-escape' (line 2: "
-                                    "open('/tmp/grader-sandbox-escape', 'w').write('x'))"}
+    target = tmp_path / "escape.txt"
+    code = f"def f():\n    try:\n        open({str(target)!r}, 'w').write('x')\n    except OSError as e:\n        return type(e).__name__\n"
+    report = _run(tiny(), code, guard=False)
+    assert not target.exists()
+    assert failing(report) == {"t": "f() returned 'FileNotFoundError', expected 1"}
+
+
+def test_os_layer_environment_has_no_secrets(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
+    report = _run(tiny(), "import os\ndef f():\n    return sorted(os.environ)\n", guard=False)
+    got = failing(report)["t"]
+    assert "OPENAI_API_KEY" not in got and "sk-test-secret" not in got
+    assert got.startswith("f() returned ['HOME', 'LANG', 'LC_ALL', 'MKL_NUM_THREADS'")
 
 
 # ---- verdicts and values without a run ----------------------------------------------------------
@@ -759,9 +759,13 @@ def test_verdicts_met_partial_missed_and_judge_criteria_untouched():
     assert "dp-definition" not in verdicts and "complexity-constant-space" not in verdicts
 
 
-def test_verdicts_empty_when_the_sandbox_failed_and_structural_mapping():
+def test_verdicts_fail_closed_when_the_sandbox_failed_and_structural_mapping():
     rubric = load("hanoi")
-    assert criterion_verdicts(rubric, _report("crashed", [], sandbox_error="boom")) == {}
+    failed = criterion_verdicts(rubric, _report("crashed", [], sandbox_error="boom", message="The sandbox failed."))
+    why = "The tests for this point were not run or cannot be trusted. The sandbox failed."
+    assert failed == {c: ("missed", 0.0, why, []) for c in ("legal-moves", "optimal-move-count", "base-case")}
+    assert set(criterion_verdicts(rubric, _report("not_run", [], message="The sandbox failed."))) == set(failed)
+    assert criterion_verdicts(rubric, _report("no_code", [])) == {}
     assert criterion_verdicts(rubric.model_copy(update={"code_check": None}), _report("ok", [])) == {}
     check = rubric.code_check.model_copy(update={"structure": [
         StructureCheck(criterion="legal-moves", description={"zh": "递归", "en": "recursion"}, pattern=r"hanoi\("),

@@ -35,20 +35,6 @@ def _content_words(text: str) -> str:
     return " ".join(w for w in re.findall(r"[a-z0-9]+", normalize(text)) if w not in _STOPWORDS)
 
 
-def _lexical(question: str, phrasing: str, fuzz) -> float:
-    """Near-verbatim similarity. Chinese: on the characters, and a short phrasing found inside a
-    longer question also counts ("讲一下 BN 的原理吧" holds most of "BN 层原理"). English: on
-    content words, so shared boilerplate ("what is the difference between") counts for nothing."""
-    if has_cjk(question) or has_cjk(phrasing):
-        q, p = compact(question), compact(phrasing)
-        score = fuzz.ratio(q, p) / 100.0
-        if min(len(q), len(p)) >= 5:
-            score = max(score, 0.9 * fuzz.partial_ratio(q, p) / 100.0)
-    else:
-        score = fuzz.token_sort_ratio(_content_words(question), _content_words(phrasing)) / 100.0
-    return score if score >= LEXICAL_FLOOR else 0.0
-
-
 class QuestionMatcher:
     def __init__(self, bank):
         self.bank = bank
@@ -68,18 +54,57 @@ class QuestionMatcher:
         return self._vectors
 
     def match(self, question: str, question_id: str | None = None) -> Match:
-        if question_id:
-            if question_id in self.bank.rubrics:
-                return Match(question_id, 1.0, "id", [(question_id, 1.0)])
-            return Match(None, 0.0, "none", [(s, 0.0) for s in self.bank.suggest(question_id)])
-        from rapidfuzz import fuzz
-        from grader.text import embed
+        return self.match_many([(question, question_id)])[0]
 
-        q = compact(question)
-        if not q:
-            return Match(None, 0.0, "none")
-        lexical = np.array([_lexical(question, t, fuzz) for t in self.texts], dtype=np.float32)
-        semantic = self._phrasing_vectors() @ embed.encode([question])[0]
+    def match_many(self, questions: list[tuple[str, str | None]]) -> list[Match]:
+        """Match every (question, question id given by the file) at once: the questions are
+        embedded in one call and compared with every phrasing in one matrix product, so a
+        transcript of a thousand questions is matched in seconds."""
+        out: list[Match | None] = [None] * len(questions)
+        free: list[int] = []
+        for n, (question, question_id) in enumerate(questions):
+            if question_id:
+                if question_id in self.bank.rubrics:
+                    out[n] = Match(question_id, 1.0, "id", [(question_id, 1.0)])
+                else:
+                    out[n] = Match(None, 0.0, "none", [(s, 0.0) for s in self.bank.suggest(question_id)])
+            elif not compact(question):
+                out[n] = Match(None, 0.0, "none")
+            else:
+                free.append(n)
+        if free:
+            from grader.text import embed
+
+            texts = [questions[n][0] for n in free]
+            lexical = self._lexical_matrix(texts)
+            semantic = embed.encode_bulk(texts) @ self._phrasing_vectors().T
+            for row, n in enumerate(free):
+                out[n] = self._best(lexical[row], semantic[row])
+        return out  # type: ignore[return-value]
+
+    def _lexical_matrix(self, questions: list[str]) -> np.ndarray:
+        """Near-verbatim similarity of every (question, phrasing) pair. Chinese: on the characters,
+        and a short phrasing found inside a longer question also counts ("讲一下 BN 的原理吧" holds
+        most of "BN 层原理"). English: on content words, so shared boilerplate ("what is the
+        difference between") counts for nothing."""
+        from rapidfuzz import fuzz
+        from rapidfuzz.process import cdist
+
+        q_cjk = np.array([has_cjk(q) for q in questions])[:, None]
+        p_cjk = np.array([has_cjk(p) for p in self.texts])[None, :]
+        q_compact, p_compact = [compact(q) for q in questions], [compact(p) for p in self.texts]
+        ratio = cdist(q_compact, p_compact, scorer=fuzz.ratio, dtype=np.float64, workers=1) / 100.0
+        partial = cdist(q_compact, p_compact, scorer=fuzz.partial_ratio, dtype=np.float64, workers=1) / 100.0
+        short = np.minimum(np.array([len(q) for q in q_compact])[:, None], np.array([len(p) for p in p_compact])[None, :])
+        cjk_score = np.where(short >= 5, np.maximum(ratio, 0.9 * partial), ratio)
+        words = cdist(
+            [_content_words(q) for q in questions], [_content_words(p) for p in self.texts],
+            scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1,
+        ) / 100.0
+        score = np.where(q_cjk | p_cjk, cjk_score, words)
+        return np.where(score >= LEXICAL_FLOOR, score, 0.0).astype(np.float32)
+
+    def _best(self, lexical: np.ndarray, semantic: np.ndarray) -> Match:
         best: dict[str, tuple[float, str]] = {}
         for qid, lex, sem in zip(self.ids, lexical, semantic):
             score, method = (float(lex), "lexical") if lex >= sem else (float(sem), "embedding")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from grader.cli.common import (
+    LangOpt,
     BaseUrlOpt,
     DbOpt,
     JsonOpt,
@@ -53,7 +54,7 @@ def batch(
         typer.Option("--label", help="Extra speaker label, e.g. --label 考官=interviewer (repeatable).", show_default=False),
     ] = None,
     min_match: Annotated[float, typer.Option("--min-match", min=0, max=1, help="Lowest confidence at which a question is matched to the bank.")] = DEFAULT_MIN_MATCH,
-    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=256, help="Answers graded at once.")] = 4,
+    concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1, max=256, help="Answers graded at once by a judge that waits on the network (the offline judge uses the CPU and grades one at a time, its fastest).")] = 4,
     rate: Annotated[float | None, typer.Option("--rate", min=0.01, help="At most this many judge requests per second.", show_default=False)] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the matched pairs and the LLM calls a run would need; grade nothing.")] = False,
     report: Annotated[
@@ -62,7 +63,7 @@ def batch(
                       "With several transcripts, one file each, named FILE-<transcript file name>.", show_default=False),
     ] = None,
     out_dir: Annotated[Path, typer.Option("--out", help="Where reports go when --report is not given (all formats).")] = Path("grader-reports"),
-    lang: Annotated[str, typer.Option("--lang", help="Report language: zh or en.")] = "zh",
+    lang: LangOpt = None,
     judge: JudgeOpt = None,
     samples: SamplesOpt = None,
     model: ModelOpt = None,
@@ -72,6 +73,11 @@ def batch(
     db: DbOpt = None,
     rubrics: RubricsOpt = None,
     no_builtin: NoBuiltinOpt = False,
+    allow_unsandboxed_code: Annotated[
+        bool,
+        typer.Option("--allow-unsandboxed-code", help="Run the code in answers even where bubblewrap cannot isolate it (risky: "
+                     "the code can read and change anything your user can)."),
+    ] = False,
 ) -> None:
     """Grade every answer in recorded mock interviews (notes, SRT/WebVTT, speech-recognition
     JSON, JSONL) and write a report per transcript.
@@ -82,8 +88,9 @@ def batch(
     from grader.batch.matching import QuestionMatcher
     from grader.batch.runner import BatchInputError, collect_paths, estimate_llm_usage, load_transcripts, run_items, summarise
 
-    if lang not in ("zh", "en"):
-        fail(f"--lang must be zh or en, not {lang!r}")
+    from grader.cli.common import resolve_lang
+
+    lang = resolve_lang(lang)
     for r in report or []:
         if r.suffix.lower().lstrip(".") not in REPORT_FORMATS:
             fail(f"--report {r}: the file name must end in .html, .md, .json or .csv")
@@ -118,13 +125,21 @@ def batch(
 
     the_judge = build_judge(judge, samples, model, base_url)
     store = open_store(db)
+    from grader.grading.code import allow_unsandboxed_code as _allow_code
+
+    _allow_code(allow_unsandboxed_code)
     from grader.grading.service import Grader
 
     grader = Grader(the_judge, store, use_cache=not no_cache)
-    interrupted = _run(items, grader, bank, concurrency, rate, json_out, run_items)
+    from grader.cli import common
+
+    interrupted = _run(items, grader, bank, concurrency, rate, json_out or common.QUIET, run_items)
+    from grader.report.data import load_reviews
+
+    reviews = load_reviews(store, [i.grading_id for i in items])  # human grades recorded with `grader review`
     store.close()
     summary = summarise(results, interrupted)
-    written = _write_reports(results, bank, report, out_dir, lang)
+    written = _write_reports(results, bank, report, out_dir, lang, reviews)
     if json_out:
         print_json({"summary": summary.model_dump(), "reports": [str(p) for p in written],
                     "transcripts": [json.loads(r.model_dump_json()) for r in results]})
@@ -222,11 +237,11 @@ def _report_names(reports) -> list[str]:
     return names
 
 
-def _write_reports(results, bank, report_paths, out_dir: Path, lang: str) -> list[Path]:
+def _write_reports(results, bank, report_paths, out_dir: Path, lang: str | None, reviews=None) -> list[Path]:
     from grader.report.data import build_report
     from grader.report.writers import to_csv, to_json, to_markdown
 
-    reports = [build_report(r, bank, lang) for r in results if not r.error]
+    reports = [build_report(r, bank, lang, reviews) for r in results if not r.error]
     if not reports:
         return []
     targets: list[tuple[Path, str]] = []
@@ -243,14 +258,15 @@ def _write_reports(results, bank, report_paths, out_dir: Path, lang: str) -> lis
                 path.write_text(to_csv(reports), encoding="utf-8")
                 written.append(path)
                 continue
+            if kind == "html":  # pages and, for a batch, an index page linking them
+                from grader.report.html import write_html_reports
+
+                index = (path.with_name(f"{path.stem}-index.html") if len(reports) > 1 else None) if report_paths else out_dir / "index.html"
+                written += write_html_reports(reports, _report_names(reports), path, index)
+                continue
             for rep, name in zip(reports, _report_names(reports)):
                 target = path if len(reports) == 1 else path.with_name(f"{path.stem}-{name}{path.suffix}")
-                if kind == "html":
-                    from grader.report.html import to_html
-
-                    text = to_html(rep)
-                else:
-                    text = to_markdown(rep) if kind == "md" else to_json(rep)
+                text = to_markdown(rep) if kind == "md" else to_json(rep)
                 target.write_text(text, encoding="utf-8")
                 written.append(target)
         except OSError as exc:

@@ -85,7 +85,7 @@ def run(
     # The LLM judge's gradings are cached in the store (re-runs cost nothing); the offline judge is
     # fast enough that storing its gradings would only clutter history.
     grader = Grader(the_judge, store if the_judge.kind == "llm" else None, source="evals")
-    results = run_cases(bank, grader, ids, sets)
+    results = _with_progress(lambda on_case: run_cases(bank, grader, ids, sets, on_case=on_case), ids, json_out)
     flips, broke, fixed = diff_results(before, results) if before is not None else ([], [], [])
     m = compute_metrics(
         results, cfg.thresholds, len([b for b in broke if b.kind != "canary"]), sum(f.regression for f in flips)
@@ -105,6 +105,34 @@ def run(
         raise typer.Exit(1)
 
 
+def _with_progress(run, ids: list[str], quiet: bool):
+    """A progress bar on stderr, one step per question (a full run takes minutes)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from grader.cli import common
+
+    progress = Progress(
+        TextColumn("grading {task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("eta"), TimeRemainingColumn(), console=Console(stderr=True), transient=True,
+        disable=quiet or common.QUIET,
+    )
+    seen: set[str] = set()
+    with progress:
+        task = progress.add_task(ids[0] if ids else "", total=len(ids))
+
+        def on_case(result) -> None:
+            if result.question_id not in seen:
+                if seen:
+                    progress.advance(task)
+                seen.add(result.question_id)
+                progress.update(task, description=result.question_id)
+
+        results = run(on_case)
+        progress.update(task, completed=len(ids))
+    return results
+
+
 def _print_run(run_id, info, m, results, flips, broke, fixed, baseline, show) -> None:
     out = console()
     out.print(f"eval run {run_id} · {info.label} · {m.golden_answers} golden answers, {m.canaries} canaries", highlight=False)
@@ -118,6 +146,7 @@ def _print_run(run_id, info, m, results, flips, broke, fixed, baseline, show) ->
     ]
     for name, value in rows:
         out.print(f"  {name:<26} {value}", highlight=False)
+    _print_kinds(out, m)
     failing = [r for r in results if not r.passed]
     if failing:
         out.print(f"{len(failing)} failing case(s):")
@@ -137,6 +166,22 @@ def _print_run(run_id, info, m, results, flips, broke, fixed, baseline, show) ->
         out.print(f"[red]threshold crossed:[/red] {failure}", highlight=False)
     if not m.failures:
         out.print("[green]all thresholds met[/green]")
+
+
+def _print_kinds(out, m) -> None:
+    """Band pass rate per kind of golden answer: where the judge is weak, not just how much."""
+    if not m.by_kind:
+        return
+    out.print("  band pass rate by kind", highlight=False)
+    for kind, f in m.by_kind.items():
+        out.print(f"    {kind:<24} {_fmt(f.band_pass_rate)}  {f.passed}/{f.answers}", highlight=False)
+    w = m.wrong_with_right_words
+    if w is not None:
+        out.print(f"  {'wrong claims, right words':<26} {_fmt(w.band_pass_rate)}  {w.passed}/{w.answers} "
+                  "(swapped, reversed, negated)", highlight=False)
+    if "refutation" in m.by_kind:
+        out.print(f"  {'refutation false alarms':<26} {m.refutation_false_alarms} misconception(s) flagged on "
+                  "answers that reject them", highlight=False)
 
 
 def _write_junit(path: Path, results) -> None:

@@ -6,20 +6,21 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.common import JsonOpt, NoBuiltinOpt, RubricsOpt, console, fail, get_rubric, load_bank, print_json
+from grader.cli.common import JsonOpt, NoBuiltinOpt, RubricsOpt, console, get_rubric, load_bank, print_json
 
 
 def show(
     question_id: Annotated[str, typer.Argument(help="Question id, as listed by `grader questions`.")],
     reference: Annotated[bool, typer.Option("--reference", help="Also reveal the reference answer.")] = False,
-    lang: Annotated[str, typer.Option("--lang", help="Language: zh or en.")] = "zh",
+    lang: Annotated[str | None, typer.Option("--lang", help="Language: zh or en (default: config, else zh).", show_default=False)] = None,
     json_out: JsonOpt = False,
     rubrics: RubricsOpt = None,
     no_builtin: NoBuiltinOpt = False,
 ) -> None:
     """Show one question: the criteria with their points, and optionally the reference answer."""
-    if lang not in ("zh", "en"):
-        fail(f"--lang must be zh or en, not {lang!r}")
+    from grader.cli.common import resolve_lang
+
+    lang = resolve_lang(lang) or "zh"
     bank = load_bank(rubrics, no_builtin)
     r = get_rubric(bank, question_id)
     if json_out:
@@ -33,7 +34,12 @@ def show(
         print_json(data)
         return
     out = console()
-    out.print(f"[bold]{r.id}[/bold]  {r.category_name} · {r.type} · v{r.version} · {r.max_points:g} points")
+    from grader.report.terminal import category_label
+
+    types = {"concept": "概念", "derivation": "推导", "coding": "编程"}
+    kind = types.get(r.type, r.type) if lang == "zh" else r.type
+    points = f"{r.max_points:g} 分" if lang == "zh" else f"{r.max_points:g} points"
+    out.print(f"[bold]{r.id}[/bold]  {category_label(r, lang)} · {kind} · v{r.version} · {points}", highlight=False)
     out.print(getattr(r.question, lang), highlight=False)
     if r.code_check:
         label = "需要实现" if lang == "zh" else "Implement"

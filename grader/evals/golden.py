@@ -10,9 +10,16 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.grading.models import VERDICT_FRACTION
+from grader.grading.models import PENALTY_SHARE, VERDICT_FRACTION
 
-AnswerKind = Literal["complete", "partial", "wrong", "off-topic", "misconception", "english", "code-switched"]
+# What an answer is built to test. The wrong-with-the-right-words kinds: `swapped` (roles of two
+# things exchanged), `reversed` (a direction or order turned round), `negated` (a true statement
+# denied); `refutation` states a listed wrong claim in order to reject it; `spoken-code` answers a
+# coding question in words or pseudo-code, as a candidate says it in an interview.
+AnswerKind = Literal[
+    "complete", "partial", "wrong", "off-topic", "misconception", "english", "code-switched",
+    "swapped", "reversed", "negated", "refutation", "spoken-code",
+]
 
 
 class Expected(BaseModel):
@@ -53,6 +60,7 @@ def expected_percent(answer: GoldenAnswer, rubric) -> float:
     """The score the expected verdicts and misconceptions add up to, as a percent."""
     points = sum(c.points * VERDICT_FRACTION[answer.expected.verdicts[c.id]] for c in rubric.criteria)
     penalty = sum(m.penalty for m in rubric.misconceptions if m.id in answer.expected.misconceptions)
+    penalty = min(penalty, PENALTY_SHARE * points)  # as graded: see grading.models.penalty_applied
     return round(100 * min(max(points - penalty, 0.0), rubric.max_points) / rubric.max_points, 1)
 
 

@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grader.evals import metrics
 from grader.evals.canaries import canaries_for
-from grader.evals.golden import GoldenSet, check_against_rubric, expected_percent, golden_dir, load_golden
+from grader.evals.golden import (
+    AnswerKind,
+    GoldenSet,
+    check_against_rubric,
+    expected_percent,
+    golden_dir,
+    load_golden,
+)
 
 
 class Thresholds(BaseModel):
@@ -26,6 +34,20 @@ class Thresholds(BaseModel):
     max_new_band_failures: int = Field(0, ge=0)
     # against a baseline: verdicts that agreed with the expected one there and no longer do
     max_new_disagreements: int = Field(0, ge=0)
+    # optional, per kind of golden answer: the lowest band pass rate (e.g. swapped: 0.5)
+    band_pass_rate_by_kind: dict[AnswerKind, float] = Field(default_factory=dict)
+    # optional: the lowest band pass rate over swapped, reversed and negated answers together
+    wrong_with_right_words: float | None = Field(None, ge=0, le=1)
+    # optional: the most misconceptions flagged on refutation answers (which reject the claim)
+    max_refutation_false_alarms: int | None = Field(None, ge=0)
+
+    @field_validator("band_pass_rate_by_kind")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, x in v.items() if not 0 <= x <= 1]
+        if bad:
+            raise ValueError(f"band_pass_rate_by_kind: {', '.join(bad)} must be between 0 and 1")
+        return v
 
 
 class EvalConfig(BaseModel):
@@ -44,6 +66,10 @@ def load_config(path: Path | None = None) -> EvalConfig:
         return EvalConfig()
     try:
         return EvalConfig.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise ValueError(f"{path}: {where}: {err['msg'].removeprefix('Value error, ')}") from None
     except Exception as exc:  # noqa: BLE001 - reported as one line by the CLI
         raise ValueError(f"{path}: {str(exc).splitlines()[0]}") from None
 
@@ -65,6 +91,16 @@ class CaseResult(BaseModel):
     message: str = ""
 
 
+# Answers that use the right terms to say something wrong: a judge that counts terms passes them.
+WRONG_WITH_RIGHT_WORDS = ("swapped", "reversed", "negated")
+
+
+class KindFigure(BaseModel):
+    answers: int
+    passed: int
+    band_pass_rate: float | None
+
+
 class RunMetrics(BaseModel):
     golden_answers: int
     band_pass_rate: float | None
@@ -76,6 +112,9 @@ class RunMetrics(BaseModel):
     misconception_false_alarms: int
     canaries: int
     canary_pass_rate: float | None
+    by_kind: dict[str, KindFigure] = Field(default_factory=dict)  # band pass rate per kind of answer
+    wrong_with_right_words: KindFigure | None = None  # swapped, reversed and negated together
+    refutation_false_alarms: int = 0  # misconceptions flagged on answers that reject them
     failures: list[str] = Field(default_factory=list)  # thresholds crossed
 
 
@@ -111,13 +150,50 @@ def bank_hash(rubrics) -> str:
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 
-def run_cases(bank, grader, questions: list[str], golden: dict[str, GoldenSet], on_case=None) -> list[CaseResult]:
+CODE_WORKERS = 3  # coding answers graded at once: their sandbox runs mostly wait on processes
+
+
+def run_cases(
+    bank, grader, questions: list[str], golden: dict[str, GoldenSet], on_case=None, batched: bool = True
+) -> list[CaseResult]:
+    """Grade every golden answer and canary of `questions`. With `batched` (the default) and the
+    offline judge, every sentence of the run is embedded up front in a few large calls (once,
+    however often it recurs across canaries), and coding answers, whose sandbox runs mostly wait,
+    are graded in a few threads alongside the others. The results are the same either way."""
+    if not (batched and grader.judge.kind == "offline" and grader.store is None):
+        return _run_cases(bank, questions, golden, lambda r, t: grader.grade(r, t).grading, on_case)
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.text import embed
+
+    # The foreign-question canary compares every reference answer with every other.
+    embed.prefill(r.reference_answer.zh for r in bank.rubrics.values())
+    jobs = [(q, a.text) for q in questions for a in (golden[q].answers if q in golden else [])]
+    jobs += [(q, c.text) for q in questions for c in canaries_for(bank.get(q), bank)]
+    with embed.prefilled(t for _, t in jobs), ThreadPoolExecutor(CODE_WORKERS) as pool:
+        coding = {
+            (q, t): pool.submit(grader.grade, bank.get(q), t)
+            for q, t in dict.fromkeys(jobs) if bank.get(q).code_check is not None and t.strip()
+        }
+
+        def grade(rubric, text):
+            job = coding.get((rubric.id, text))
+            return (job.result() if job else grader.grade(rubric, text)).grading
+
+        try:
+            return _run_cases(bank, questions, golden, grade, on_case)
+        finally:
+            for job in coding.values():
+                job.cancel()
+
+
+def _run_cases(bank, questions: list[str], golden: dict[str, GoldenSet], grade, on_case=None) -> list[CaseResult]:
     results: list[CaseResult] = []
     for qid in questions:
         rubric = bank.get(qid)
         gs = golden.get(qid)
         for answer in gs.answers if gs else []:
-            g = grader.grade(rubric, answer.text).grading
+            g = grade(rubric, answer.text)
             got = {c.id: c.verdict for c in g.criteria}
             lo, hi = answer.expected.band
             ok = g.status == "graded" and lo <= g.percent <= hi
@@ -143,7 +219,7 @@ def run_cases(bank, grader, questions: list[str], golden: dict[str, GoldenSet], 
                 on_case(results[-1])
         reference = None
         for canary in canaries_for(rubric, bank):
-            g = grader.grade(rubric, canary.text).grading if canary.text.strip() else _empty(grader, rubric)
+            g = grade(rubric, canary.text)
             if canary.id == "reference":
                 reference = g
             failure = canary.check(g, reference)
@@ -164,10 +240,6 @@ def run_cases(bank, grader, questions: list[str], golden: dict[str, GoldenSet], 
             if on_case:
                 on_case(results[-1])
     return results
-
-
-def _empty(grader, rubric):
-    return grader.grade(rubric, "").grading
 
 
 def compute_metrics(
@@ -191,6 +263,11 @@ def compute_metrics(
         misconception_false_alarms=false_alarms,
         canaries=len(canaries),
         canary_pass_rate=round(sum(r.passed for r in canaries) / len(canaries), 4) if canaries else None,
+        by_kind={k: _figure([r for r in golden if r.kind == k]) for k in get_args(AnswerKind) if any(r.kind == k for r in golden)},
+        wrong_with_right_words=_figure([r for r in golden if r.kind in WRONG_WITH_RIGHT_WORDS]),
+        refutation_false_alarms=sum(
+            len(set(r.misconceptions) - set(r.expected_misconceptions)) for r in golden if r.kind == "refutation"
+        ),
     )
     t = thresholds
     checks = [
@@ -200,6 +277,16 @@ def compute_metrics(
         ("QWK", m.qwk, t.qwk),
         ("canary pass rate", m.canary_pass_rate, t.canary_pass_rate),
     ]
+    for kind, limit in t.band_pass_rate_by_kind.items():
+        fig = m.by_kind.get(kind)
+        checks.append((f"band pass rate of {kind} answers", fig.band_pass_rate if fig else None, limit))
+    if t.wrong_with_right_words is not None and m.wrong_with_right_words is not None:
+        checks.append(("wrong claims with the right words", m.wrong_with_right_words.band_pass_rate, t.wrong_with_right_words))
+    if t.max_refutation_false_alarms is not None and m.refutation_false_alarms > t.max_refutation_false_alarms:
+        m.failures.append(
+            f"{m.refutation_false_alarms} misconception false alarm(s) on refutation answers "
+            f"(allowed {t.max_refutation_false_alarms})"
+        )
     for name, value, limit in checks:
         if value is not None and value < limit:
             m.failures.append(f"{name} {value:.3f} < {limit:.3f}")
@@ -211,6 +298,13 @@ def compute_metrics(
             f"(allowed {t.max_new_disagreements})"
         )
     return m
+
+
+def _figure(cases: list[CaseResult]) -> KindFigure | None:
+    if not cases:
+        return None
+    passed = sum(r.passed for r in cases)
+    return KindFigure(answers=len(cases), passed=passed, band_pass_rate=round(passed / len(cases), 4))
 
 
 class Flip(BaseModel):

@@ -36,12 +36,43 @@ def build_feedback(
     fix = [m.correction for m in misconceptions]
     met = sum(1 for g in criteria if g.verdict == "met")
     if idk:
-        summary = "没有作答。先看参考答案，再用自己的话复述一遍。" if lang == "zh" else (
-            "No answer given. Read the reference answer, then explain it in your own words."
-        )
+        summary = IDK_SUMMARY[lang]
     elif lang == "zh":
         summary = f"答到了 {met}/{len(criteria)} 个要点" + (f"，有 {len(fix)} 处错误说法" if fix else "") + "。"
     else:
         summary = f"Covered {met}/{len(criteria)} key points" + (f"; {len(fix)} wrong claim(s)" if fix else "") + "."
     follow_up = getattr(rubric.follow_ups[0], lang) if rubric.follow_ups else ""
     return Feedback(summary=summary, missing=missing, fix=fix, follow_up=follow_up)
+
+
+IDK_SUMMARY = {
+    "zh": "没有作答。先看参考答案，再用自己的话复述一遍。",
+    "en": "No answer given. Read the reference answer, then explain it in your own words.",
+}
+
+
+def _text_language(texts: list[str]) -> str | None:
+    joined = " ".join(t for t in texts if t)
+    return answer_language(joined) if joined.strip() else None
+
+
+def localized_feedback(grading, rubric: Rubric, lang: str) -> Feedback:
+    """The grading's feedback in one language: kept as the judge wrote it when it already is in
+    `lang`, otherwise rebuilt from the rubric's own wording in `lang` (statements, corrections,
+    follow-ups), so that no screen or report mixes languages."""
+    fb = grading.feedback
+    if _text_language([*fb.missing, *fb.fix, fb.follow_up]) in (lang, None) and _text_language([fb.summary]) in (lang, None):
+        return fb
+    hits = localized_misconceptions(grading, rubric, lang)
+    idk = fb.summary in IDK_SUMMARY.values()
+    return build_feedback(rubric, grading.criteria, hits, lang, idk=idk)
+
+
+def localized_misconceptions(grading, rubric: Rubric, lang: str) -> list[MisconceptionHit]:
+    """Wrong claims with the rubric's claim and correction in `lang` (the quote stays verbatim)."""
+    by_id = {m.id: m for m in rubric.misconceptions}
+    return [
+        m.model_copy(update={"correction": getattr(by_id[m.id].correction, lang), "claim": getattr(by_id[m.id].claim, lang)})
+        if m.id in by_id else m
+        for m in grading.misconceptions
+    ]

@@ -112,10 +112,30 @@ class Grading(Model):
         return any(c.needs_review for c in self.criteria)
 
 
+# A wrong claim costs its penalty, but all penalties together take at most this share of the
+# points earned: a partly correct answer keeps at least a quarter of what it got right.
+PENALTY_SHARE = 0.75
+
+
+def penalty_applied(criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit]) -> float:
+    """What the wrong claims cost: the sum of their penalties, capped at PENALTY_SHARE of the
+    points earned."""
+    earned = sum(c.points for c in criteria)
+    return round(min(sum(m.penalty for m in misconceptions), PENALTY_SHARE * earned), 2)
+
+
 def total_score(criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit], max_score: float) -> float:
-    """Awarded points minus penalties, clamped to [0, max]."""
-    raw = sum(c.points for c in criteria) - sum(m.penalty for m in misconceptions)
+    """Awarded points minus the (capped) penalties, clamped to [0, max]."""
+    raw = sum(c.points for c in criteria) - penalty_applied(criteria, misconceptions)
     return round(min(max(raw, 0.0), max_score), 2)
+
+
+def _penalty_note(criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit]) -> list[str]:
+    full = sum(m.penalty for m in misconceptions)
+    applied = penalty_applied(criteria, misconceptions)
+    if applied >= full or applied <= 0:
+        return []  # nothing capped, or nothing earned for a penalty to take
+    return [f"penalties {full:g} capped at {applied:g} ({PENALTY_SHARE:g} of the {sum(c.points for c in criteria):g} points earned)"]
 
 
 def _identity(rubric) -> dict:
@@ -132,6 +152,7 @@ def graded(rubric, judge: JudgeInfo, criteria: list[CriterionGrade], misconcepti
            feedback: Feedback, **extra) -> Grading:
     """A graded result: the score follows from the criteria and penalties, never set apart."""
     score = total_score(criteria, misconceptions, rubric.max_points)
+    notes = [*extra.pop("notes", []), *_penalty_note(criteria, misconceptions)]
     return Grading(
         **_identity(rubric),
         judge=judge,
@@ -141,6 +162,7 @@ def graded(rubric, judge: JudgeInfo, criteria: list[CriterionGrade], misconcepti
         criteria=criteria,
         misconceptions=misconceptions,
         feedback=feedback,
+        notes=notes,
         **extra,
     )
 
@@ -149,6 +171,8 @@ def rescore(grading: Grading, max_score: float) -> None:
     """Recompute score and percent after criteria or penalties changed."""
     grading.score = total_score(grading.criteria, grading.misconceptions, max_score)
     grading.percent = round(100 * grading.score / max_score, 1)
+    grading.notes = [n for n in grading.notes if not n.startswith("penalties ")]
+    grading.notes.extend(_penalty_note(grading.criteria, grading.misconceptions))
 
 
 def unscored(rubric, judge: JudgeInfo, reason: str, raw: list[str] | None = None, usage: Usage | None = None) -> Grading:

@@ -4,6 +4,8 @@ run the judge (and the candidate's code for coding questions), store the result.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,6 +73,9 @@ class Grader:
         self.store = store
         self.use_cache = use_cache
         self.source = source
+        # While deferring (a batch): gradings wait here and are written by flush() in one
+        # transaction; key -> outcome, so a repeated request is still served once.
+        self._deferred: dict[str, tuple[Outcome, tuple]] | None = None
 
     def _key(self, rubric: Rubric, answer: str) -> str:
         info = self.judge.info()
@@ -85,8 +90,20 @@ class Grader:
         except AnswerError:
             return False
 
+    def key_for(self, rubric: Rubric, answer: str) -> str | None:
+        """The cache key of this request; None when it needs no judge (empty or invalid)."""
+        try:
+            answer = check_answer(answer)
+        except AnswerError:
+            return None
+        return self._key(rubric, answer) if answer.strip() else None
+
     def _from_cache(self, rubric: Rubric, answer: str) -> tuple[str, Outcome | None]:
         key = self._key(rubric, answer)
+        if self._deferred is not None and self.use_cache and key in self._deferred:
+            done = self._deferred[key][0]
+            if done.grading.status == "graded":
+                return key, Outcome(done.grading.model_copy(update={"cached": True}), None)
         if self.store is not None and self.use_cache:
             hit = self.store.cached(key)
             if hit is not None:
@@ -95,9 +112,53 @@ class Grader:
 
     def _finish(self, rubric: Rubric, answer: str, key: str, grading: Grading, source: str | None) -> Outcome:
         grading_id = None
+        if self.store is not None and self._deferred is not None:
+            outcome = Outcome(grading, None)
+            slot = key if key not in self._deferred else f"{key}#{len(self._deferred)}"  # a retried unscored one
+            self._deferred[slot] = (outcome, (grading, answer, rubric.category, key, source or self.source))
+            return outcome
         if self.store is not None:
             grading_id = self.store.save(grading, answer, rubric.category, key, source or self.source)
         return Outcome(grading, grading_id)
+
+    @contextmanager
+    def deferred_saves(self) -> Iterator[None]:
+        """Within the block gradings are saved by flush(), many rows in one transaction; what is
+        left is flushed at the end."""
+        self._deferred = {}
+        try:
+            yield
+        finally:
+            try:
+                self.flush()
+            finally:
+                self._deferred = None
+
+    def flush(self) -> None:
+        """Save the deferred gradings in one transaction and give each outcome its row id. When
+        the store refuses one row, the rows are saved one by one so only that one is lost; the
+        error is raised after the others are in."""
+        if not self._deferred or self.store is None:
+            return
+        pending, self._deferred = list(self._deferred.values()), {}
+        try:
+            ids = self.store.save_many([row for _, row in pending])
+        except Exception:  # noqa: BLE001 - retried row by row below
+            ids = []
+            error: Exception | None = None
+            for _, row in pending:
+                try:
+                    ids.append(self.store.save(*row))
+                except Exception as exc:  # noqa: BLE001 - the first error is raised at the end
+                    ids.append(None)
+                    error = error or exc
+            for (outcome, _), grading_id in zip(pending, ids):
+                outcome.grading_id = grading_id
+            if error is not None:
+                raise error from None
+            return
+        for (outcome, _), grading_id in zip(pending, ids):
+            outcome.grading_id = grading_id
 
     def _prepare(self, rubric: Rubric, answer: str) -> tuple[str, str, Outcome | None]:
         """(cleaned answer, cache key, outcome when no judge is needed: empty or cached)."""

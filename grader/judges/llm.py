@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from grader.config import LLMSettings
-from grader.grading.evidence import AnswerIndex
+from grader.grading.evidence import AnswerIndex, quote_problem
 from grader.grading.feedback import answer_language, build_feedback
 from grader.grading.models import (
     VERDICT_FRACTION,
@@ -30,6 +30,14 @@ from grader.judges.reply import JudgeReply, ReplyError, parse_reply
 from grader.rubric.models import Rubric
 
 REVIEW_AGREEMENT = 2 / 3  # below this share of samples agreeing, a criterion needs a human look
+MAX_KEPT_REPLY_CHARS = 20_000  # of each raw reply kept with a grading
+MAX_REPAIR_ECHO_CHARS = 4_000  # of a bad reply sent back in the repair request
+
+
+def _capped(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n[... {len(text) - limit:,} more characters not kept]"
 _ORDER = {"missed": 0, "partial": 1, "met": 2}
 
 
@@ -151,16 +159,28 @@ class LLMJudge:
             *(self._sample(rubric, system, user) for _ in range(self.settings.samples))
         )
         usage = self._usage(samples, time.perf_counter() - started)
-        good = [s for s in samples if s.reply is not None]
-        raw = [r for s in samples for r in s.raw]
-        if not good:
-            return unscored(rubric, self.info(), samples[0].error or "judge failed", raw, usage)
-        grading = self._aggregate(rubric, answer, lang, [s.reply for s in good])  # type: ignore[misc]
+        raw = [r for s in samples for r in s.raw]  # kept with every grading, graded or not
+        index = AnswerIndex(answer)
+        checked: list[tuple[_Sample, list[CriterionGrade], list[str]]] = []
+        for s in samples:
+            if s.reply is None:
+                continue
+            notes: list[str] = []
+            criteria = _checked_criteria(rubric, s.reply, index, notes)
+            failure = _evidence_failure(criteria)
+            if failure:
+                s.reply, s.error = None, failure
+                continue
+            checked.append((s, criteria, notes))
+        if not checked:
+            errors = [s.error for s in samples if s.error]
+            return unscored(rubric, self.info(), errors[0] if errors else "judge failed", raw, usage)
+        grading = self._aggregate(rubric, index, lang, checked)
         grading.usage = usage
+        grading.raw_replies = raw
         failed = [s.error for s in samples if s.reply is None]
         if failed:
             grading.notes.append(f"{len(failed)} of {len(samples)} samples failed: {failed[0]}")
-            grading.raw_replies = raw
         return grading
 
     async def _sample(self, rubric: Rubric, system: str, user: str) -> _Sample:
@@ -179,7 +199,7 @@ class LLMJudge:
             out.input_tokens += int(meta.get("input_tokens", 0) or 0)
             out.output_tokens += int(meta.get("output_tokens", 0) or 0)
             text = msg.content if isinstance(msg.content, str) else str(msg.content or "")
-            out.raw.append(text)
+            out.raw.append(_capped(text, MAX_KEPT_REPLY_CHARS))
             try:
                 out.reply = parse_reply(text, rubric)
                 out.error = None
@@ -187,7 +207,7 @@ class LLMJudge:
             except ReplyError as exc:
                 out.error = f"judge output unparseable: {exc}"
                 messages = messages + [
-                    AIMessage(text),
+                    AIMessage(_capped(text, MAX_REPAIR_ECHO_CHARS)),
                     HumanMessage(
                         f"Your reply could not be used: {exc}. Reply again with only the JSON object of the "
                         "required shape, giving every criterion id exactly once."
@@ -210,10 +230,10 @@ class LLMJudge:
             latency_s=round(elapsed, 3),
         )
 
-    def _aggregate(self, rubric: Rubric, answer: str, lang: str, replies: list[JudgeReply]) -> Grading:
-        index = AnswerIndex(answer)
-        notes: list[str] = []
-        per_sample = [_checked_criteria(rubric, r, index, notes) for r in replies]
+    def _aggregate(self, rubric: Rubric, index: AnswerIndex, lang: str, checked: list) -> Grading:
+        replies: list[JudgeReply] = [s.reply for s, _, _ in checked]
+        per_sample = [criteria for _, criteria, _ in checked]
+        notes: list[str] = [n for _, _, sample_notes in checked for n in sample_notes]
         criteria: list[CriterionGrade] = []
         n = len(replies)
         for i, crit in enumerate(rubric.criteria):
@@ -225,7 +245,8 @@ class LLMJudge:
             chosen = next(v for v in votes if v.verdict == verdict)
             agreement = top / n
             chosen.confidence = round(agreement, 2) if n > 1 else None
-            chosen.needs_review = n > 1 and agreement < REVIEW_AGREEMENT or "evidence_not_found" in chosen.flags
+            withdrawn = {"evidence_not_found", "evidence_rejected"} & set(chosen.flags)
+            chosen.needs_review = n > 1 and agreement < REVIEW_AGREEMENT or bool(withdrawn)
             if n > 1 and agreement < 1:
                 chosen.flags.append("borderline" if agreement < REVIEW_AGREEMENT else "split")
             criteria.append(chosen)
@@ -242,17 +263,30 @@ class LLMJudge:
 
 
 def _checked_criteria(rubric: Rubric, reply: JudgeReply, index: AnswerIndex, notes: list[str]) -> list[CriterionGrade]:
-    """The evidence check: credit resting only on quotes that are not in the answer is withdrawn."""
+    """The evidence check: credit resting only on quotes that are not in the answer, say too
+    little, bear on another point, or are the answer's own instructions to the grader is withdrawn."""
     by_id = {c.id: c for c in reply.criteria}
     out = []
     for crit in rubric.criteria:
         rc = by_id[crit.id]
-        evidence = [index.verify(q) for q in rc.evidence if q.strip()]
+        evidence = [index.verify(q) for q in rc.evidence[:20] if q.strip()]
+        rejected: list[str] = []
+        for i, e in enumerate(evidence):
+            if not e.verified:
+                continue
+            problem = quote_problem(e.quote, crit)
+            if problem:  # in the answer, but no evidence: shown unverified, never highlighted
+                evidence[i] = e.model_copy(update={"verified": False, "start": None, "end": None})
+                rejected.append(problem)
         verified = [e for e in evidence if e.verified]
         verdict, flags, rationale = rc.verdict, [], rc.reasoning
         if verdict != "missed" and not verified:
-            flags.append("evidence_not_found")
-            why = "no quote given" if not evidence else "the quoted evidence is not in the answer"
+            if rejected:
+                flags.append("evidence_rejected")
+                why = rejected[0]
+            else:
+                flags.append("evidence_not_found")
+                why = "no quote given" if not evidence else "the quoted evidence is not in the answer"
             rationale = f"Credit withdrawn ({why}); judge said {verdict}: {rc.reasoning}"
             notes.append(f"{crit.id}: judge's {verdict} withdrawn, {why}")
             verdict = "missed"
@@ -272,6 +306,18 @@ def _checked_criteria(rubric: Rubric, reply: JudgeReply, index: AnswerIndex, not
             )
         )
     return out
+
+
+def _evidence_failure(criteria: list[CriterionGrade]) -> str | None:
+    """A judge whose credit the evidence check withdrew from most criteria has failed (it
+    paraphrased, or obeyed the answer): the sample is unusable, never a confident low score."""
+    withdrawn = [c.id for c in criteria if {"evidence_not_found", "evidence_rejected"} & set(c.flags)]
+    if len(withdrawn) * 2 > len(criteria):
+        return (
+            f"the judge's evidence failed the check: credit withdrawn from {len(withdrawn)} of "
+            f"{len(criteria)} criteria ({', '.join(withdrawn)})"
+        )
+    return None
 
 
 def _majority_misconceptions(

@@ -1,16 +1,21 @@
 """The offline judge: key-term coverage plus multilingual sentence embeddings. Runs with no
-key and no network, and gives the same grading for the same answer every time."""
+key and no network, and gives the same grading for the same answer every time.
+
+It grades claims, not vocabulary: a criterion's concept groups must be met inside one claim (a
+sentence, or two sentences the second of which refers back), terms the sentence denies count for
+nothing, and a claim that turns one of the criterion's relations round earns nothing for it."""
 
 from __future__ import annotations
 
 import re
 import time
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
+from grader.grading.feedback import answer_language, build_feedback
 from grader.grading.models import (
     VERDICT_FRACTION,
     CriterionGrade,
@@ -21,18 +26,19 @@ from grader.grading.models import (
     Usage,
     graded,
 )
-from grader.grading.feedback import build_feedback, answer_language
+from grader.judges import relations
 from grader.rubric.models import Criterion, Rubric
 from grader.text import embed
+from grader.text.negation import Denials, denials, negation_scopes, refutes_previous
 from grader.text.normalize import normalize
-from grader.text.sentences import Unit, split_units
+from grader.text.sentences import Unit, linked, same_sentence, split_units
 from grader.text.terms import find_claim, find_term_all, norm_term, term_spans, words_of
 
-VERSION = "offline-v1"
+VERSION = "offline-v2"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
-SIM_SUPPORT = 0.30  # below this, key terms alone look like a keyword list, not a claim
-SIM_PARTIAL = 0.52  # a paraphrase without the key terms earns partial credit
+SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
+SIM_PARTIAL = 0.60  # a paraphrase without the key terms earns partial credit
 SIM_MET = 0.60  # with all but one concept group present, a close paraphrase completes it
 LIST_LEFTOVER = 0.6  # word characters outside key terms, per term segment, in a keyword list
 
@@ -51,7 +57,31 @@ class _UnitInfo:
     unit: Unit
     norm: str
     is_list: bool = False
-    is_wrong: bool = False  # asserts one of the rubric's misconceptions
+    refuted: bool = False  # put up only to be rejected ("有人说 X，这是错的")
+    den: Denials | None = None
+    # Where the sentence asserts one of the rubric's misconceptions (the clauses of each match).
+    wrong: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def is_wrong(self) -> bool:
+        return bool(self.wrong)
+
+    @property
+    def usable(self) -> bool:
+        """Whether the sentence can be evidence for a criterion (what it says before a wrong
+        claim still can; the wrong claim and what follows it in the sentence cannot)."""
+        return not self.refuted
+
+    def in_wrong(self, pos: int) -> bool:
+        return any(s <= pos < e for s, e in self.wrong)
+
+    def claim_text(self) -> str:
+        """The sentence with its wrong part blanked out (offsets kept)."""
+        text = self.norm
+        for s, e in self.wrong:
+            text = text[:s] + " " * (e - s) + text[e:]
+        return text
+
 
 
 class _Answer:
@@ -67,20 +97,53 @@ class _Answer:
         # NUL joins the sentences: no term pattern can match across it.
         self.text = "\x00".join(u.norm for u in units)
         self.words = words_of(self.text)
+        self._seen: dict[tuple[str, bool], tuple[list[int], list[int], bool]] = {}  # terms recur across criteria
 
     def unit_of(self, offset: int) -> int:
         return bisect_right(self.starts, offset) - 1
 
-    def units_with(self, term: str) -> list[int]:
-        return sorted({self.unit_of(s) for s, _ in find_term_all(term, self.text, self.words)})
+    def units_with(self, term: str, affirmative: bool = False) -> tuple[list[int], list[int], bool]:
+        """Sentences that assert `term`, sentences that negate it ("不用 batch 的均值"), and whether
+        it occurs inside a wrong claim. Refuted occurrences count for nothing. For a point stated
+        affirmatively, a term anywhere in a negation's scope is negated ("原论文也没有把 BN 放在
+        非线性之前"); for a point that is itself a negation ("轴对齐框框不住旋转物体"), only a term
+        right after a negator is."""
+        if (term, affirmative) not in self._seen:
+            self._seen[term, affirmative] = self._units_with(term, affirmative)
+        return self._seen[term, affirmative]
+
+    def _units_with(self, term: str, affirmative: bool) -> tuple[list[int], list[int], bool]:
+        found, negated, in_wrong = set(), set(), False
+        for s, _ in find_term_all(term, self.text, self.words):
+            j = self.unit_of(s)
+            u, local = self.units[j], s - self.starts[j]
+            if u.in_wrong(local):
+                in_wrong = True
+            elif u.den is not None and u.den.is_refuted(local):
+                continue
+            elif u.den is not None and (u.den.is_negated(local) if affirmative else u.den.negates_term(local, u.norm)):
+                negated.add(j)
+            else:
+                found.add(j)
+        return sorted(found), sorted(negated), in_wrong
 
 
 @dataclass
-class _GroupHit:
-    group: int
-    unit: int
-    term: str
-    echo: bool  # the term also occurs in the question itself
+class _Claim:
+    units: tuple[int, ...]
+    groups: set[int]  # concept groups asserted by a substantive term (not only a question word)
+    echo_groups: set[int]  # groups present only through words of the question
+    list_groups: set[int]  # groups present only inside a keyword list
+    terms: list[str]
+    sim: float
+    clean_sim: float  # similarity of its sentences that assert no wrong claim
+    statuses: list[str]
+    denied: set[int]  # concept groups the claim negates ("训练时不用 batch 的均值")
+    verdict: str = "missed"
+
+    @property
+    def reversed(self) -> bool:
+        return "reversed" in self.statuses
 
 
 def judge_info() -> JudgeInfo:
@@ -106,6 +169,7 @@ class OfflineJudge:
         started = time.perf_counter()
         info = self.info()
         units = [_UnitInfo(u, normalize(u.text)) for u in split_units(answer)]
+        _mark_denials(units)
         lang = answer_language(answer)
         idk = _is_idk(answer)
         sims = None
@@ -117,12 +181,38 @@ class OfflineJudge:
         misconceptions = [] if idk else _find_misconceptions(rubric, units, lang)
         parsed = _Answer(units)
         _mark_keyword_lists(parsed, rubric)
+        claims = _claim_units(units)
         criteria = [
-            _grade_criterion(rubric, c, i, parsed, sims, idk) for i, c in enumerate(rubric.criteria)
+            _grade_criterion(rubric, c, i, parsed, claims, sims, idk) for i, c in enumerate(rubric.criteria)
         ]
         feedback = build_feedback(rubric, criteria, misconceptions, lang, idk=idk)
+        feedback.fix.extend(_reversal_notes(rubric, criteria, lang))
         usage = Usage(calls=0, latency_s=round(time.perf_counter() - started, 4))
         return graded(rubric, info, criteria, misconceptions, feedback, usage=usage)
+
+
+def _mark_denials(units: list[_UnitInfo]) -> None:
+    """What each sentence denies, and which sentences are claims put up to be rejected: refuted
+    inside the sentence, or by the next one ("测试时用 batch 的均值。这是错的。")."""
+    for j, u in enumerate(units):
+        u.den = denials(u.norm)
+        u.refuted = u.den.fully_refuted or (j + 1 < len(units) and refutes_previous(units[j + 1].norm))
+
+
+def _claim_units(units: list[_UnitInfo]) -> list[tuple[int, ...]]:
+    """Every sentence on its own, and each pair that makes one claim ("X。它…")."""
+    claims: list[tuple[int, ...]] = [(j,) for j in range(len(units))]
+    for j in range(len(units) - 1):
+        if linked(units[j].unit, units[j + 1].unit):
+            claims.append((j, j + 1))
+    # A sentence split at semicolons is one claim as a whole too.
+    start = 0
+    for j in range(1, len(units) + 1):
+        if j == len(units) or not same_sentence(units[j - 1].unit, units[j].unit):
+            if j - start >= 2:
+                claims.append(tuple(range(start, j)))
+            start = j
+    return list(dict.fromkeys(claims))
 
 
 def _is_idk(answer: str) -> bool:
@@ -182,66 +272,199 @@ def _similarities(rubric: Rubric, units: list[_UnitInfo]) -> tuple[np.ndarray, n
     return sims, echo
 
 
-def _group_hits(rubric: Rubric, crit: Criterion, parsed: _Answer, row: np.ndarray) -> list[_GroupHit]:
-    """For each concept group, the best sentence that expresses it: a substantive term over a
-    word of the question, then the sentence closest to the criterion."""
+def _claims_for(
+    rubric: Rubric, crit: Criterion, parsed: _Answer, claim_units: list[tuple[int, ...]], row: np.ndarray
+) -> tuple[list[_Claim], bool]:
+    """The criterion's concept groups found in each claim (sentences that assert a wrong claim or
+    are refuted are left out first), and how each claim stands towards its relations."""
     question = _question_text(rubric)
     units = parsed.units
-    hits: list[_GroupHit] = []
+    # group -> unit -> (term, echo) of the terms asserted there
+    by_unit: dict[int, dict[int, list[tuple[str, bool]]]] = {}
+    negated_in: dict[int, set[int]] = {}  # unit -> groups it negates
+    in_wrong = False
+    affirmative = _affirmative(crit)
     for g, group in enumerate(crit.key_terms):
-        candidates = [
-            _GroupHit(g, j, term, norm_term(term) in question) for term in group for j in parsed.units_with(term)
-        ]
-        if candidates:
-            hits.append(max(candidates, key=lambda h: (not h.echo, not units[h.unit].is_list, float(row[h.unit]))))
-    return hits
+        for term in group:
+            echo = norm_term(term) in question
+            found, negated, wrong = parsed.units_with(term, affirmative)
+            in_wrong |= wrong
+            for j in found:
+                by_unit.setdefault(j, {}).setdefault(g, []).append((term, echo))
+            for j in negated:
+                negated_in.setdefault(j, set()).add(g)
+    claims: list[_Claim] = []
+    for ids in claim_units + _contrast_runs(crit, parsed):
+        if not all(units[j].usable for j in ids) or not any(j in by_unit or j in negated_in for j in ids):
+            continue
+        groups, echo_groups, list_groups, terms = set(), set(), set(), []
+        for j in ids:
+            for g, found in by_unit.get(j, {}).items():
+                substantive = [t for t, echo in found if not echo]
+                if units[j].is_list:
+                    list_groups.add(g)
+                elif substantive:
+                    groups.add(g)
+                    terms.append(substantive[0])
+                else:
+                    echo_groups.add(g)
+        if groups:
+            groups |= echo_groups  # a question word counts beside a substantive term
+        denied = set().union(*(negated_in.get(j, set()) for j in ids)) - groups - echo_groups - list_groups
+        # A sentence that also asserts a wrong claim reads like the criterion partly because of
+        # it: its similarity supports key terms but completes nothing.
+        sim = float(max(row[j] for j in ids))
+        clean_sim = float(max((row[j] for j in ids if not units[j].is_wrong), default=0.0))
+        statuses: list[str] = []
+        if crit.relations and groups:
+            text = "\x00".join(units[j].claim_text() for j in ids)
+            statuses = [relations.evaluate(r, text) for r in crit.relations]
+        claims.append(
+            _Claim(ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied)
+        )
+    return claims, in_wrong
+
+
+def _affirmative(crit: Criterion) -> bool:
+    """Whether the point is stated without a negation (in either language)."""
+    return _affirmative_text(crit.statement.zh, crit.statement.en)
+
+
+@lru_cache(maxsize=4096)
+def _affirmative_text(*statements: str) -> bool:
+    return not any(negation_scopes(normalize(t)) for t in statements)
+
+
+def _contrast_runs(crit: Criterion, parsed: _Answer) -> list[tuple[int, ...]]:
+    """A comparison told one entity per sentence ("BN 对 batch 维度统计。LN 对每个样本统计。") is
+    one claim: runs of adjacent sentences that each speak of another entity of a `binds` relation."""
+    runs: list[tuple[int, ...]] = []
+    for rel in crit.relations:
+        if rel.kind != "binds":
+            continue
+        about: dict[int, set[int]] = {}
+        for k, pair in enumerate(rel.pairs):
+            for term in pair.entity:
+                for j in parsed.units_with(term)[0]:
+                    about.setdefault(j, set()).add(k)
+        j = 0
+        while j < len(parsed.units):
+            run, seen = [], set()
+            while j < len(parsed.units) and j in about and not about[j] <= seen and len(run) < len(rel.pairs):
+                run.append(j)
+                seen |= about[j]
+                j += 1
+            if len(run) >= 2:
+                runs.append(tuple(run))
+            j += 1 if not run else 0
+    return runs
+
+
+def _claim_verdict(c: _Claim, need: int, elsewhere: list[bool]) -> str:
+    """Met needs enough groups in this one claim, a claim that reads like the criterion, and every
+    relation satisfied, in this claim or in another claim on the same point; a relation the answer
+    does not settle leaves it partial."""
+    m = len(c.groups)
+    settled = all(s == "satisfied" or (s == "absent" and ok) for s, ok in zip(c.statuses, elsewhere))
+    if c.reversed or m == 0:
+        return "missed"
+    if c.denied:
+        return "missed"  # a claim that denies part of the point says the opposite
+    if settled and ((m >= need and c.sim >= SIM_SUPPORT) or (m >= need - 1 and c.clean_sim >= SIM_MET)):
+        return "met"
+    # Partial credit needs half the point: one lone concept of a three-part point is a mention.
+    return "partial" if 2 * m >= need else "missed"
+
+
+_RANK = {"met": 2, "partial": 1, "missed": 0}
 
 
 def _grade_criterion(
-    rubric: Rubric, crit: Criterion, index: int, parsed: _Answer, sims: np.ndarray | None, idk: bool
+    rubric: Rubric,
+    crit: Criterion,
+    index: int,
+    parsed: _Answer,
+    claim_units: list[tuple[int, ...]],
+    sims: np.ndarray | None,
+    idk: bool,
 ) -> CriterionGrade:
     units = parsed.units
     need = crit.groups_needed
     if idk or not units:
         return _make(crit, "missed", [], 0.95, "The answer does not address this point.", units)
     row = sims[index] if sims is not None and sims.shape[1] else np.zeros(len(units))
-    hits = _group_hits(rubric, crit, parsed, row)
+    claims, in_wrong = _claims_for(rubric, crit, parsed, claim_units, row)
+    elsewhere = [
+        any(c.statuses[k] == "satisfied" for c in claims if c.statuses and not c.reversed)
+        for k in range(len(crit.relations))
+    ]
+    for c in claims:
+        c.verdict = _claim_verdict(c, need, elsewhere)
     flags: list[str] = []
-    # Words taken from the question earn nothing unless a substantive term comes with them.
-    if hits and all(h.echo for h in hits):
-        hits, flags = [], ["question_words_only"]
-    # Terms found only inside keyword lists count for at most partial credit, and a sentence
-    # that asserts a known wrong claim is no evidence for a criterion.
-    claim_hits = [h for h in hits if not units[h.unit].is_list and not units[h.unit].is_wrong]
-    if any(units[h.unit].is_list for h in hits):
-        flags.append("keyword_list")
-    if any(units[h.unit].is_wrong for h in hits):
-        flags.append("in_wrong_claim")
-    hit_units = sorted({h.unit for h in claim_hits})
-    support = float(max((row[j] for j in hit_units), default=0.0))
-    best_sim = float(row.max())
-    m = len(claim_hits)
+    turned = [c for c in claims if c.reversed]
+    fair = [c for c in claims if not c.reversed]
+    best = max(fair, key=lambda c: (_RANK[c.verdict], len(c.groups), c.sim), default=None)
+    # Similarity alone earns partial credit, never more, and only from sentences that can be evidence.
+    excluded = {j for c in turned for j in c.units} | {j for c in claims if c.denied for j in c.units}
+    usable = [j for j, u in enumerate(units) if u.usable and not u.is_wrong and j not in excluded]
+    best_sim = float(max((row[j] for j in usable), default=0.0))
+    m = len(best.groups) if best else 0
 
-    if m >= need and support >= SIM_SUPPORT:
-        verdict = "met"
-    elif m >= need - 1 and m >= 1 and best_sim >= SIM_MET:
-        verdict = "met"
-    elif m >= 1 or best_sim >= SIM_PARTIAL:
+    if turned and best and best.verdict == "met" and not (
+        len(best.groups) >= need and all(x == "satisfied" for x in best.statuses)
+    ):
+        best.verdict = "partial"  # a turned-round claim is only outweighed by one that says it right
+    verdict = best.verdict if best else "missed"
+    if verdict == "missed" and best_sim >= SIM_PARTIAL and not turned:
         verdict = "partial"
-    else:
-        verdict = "missed"
-    if m >= need and support < SIM_SUPPORT:
+    evidence_units = list(best.units) if best and best.verdict != "missed" else []
+    relation_note = ""
+    if turned and verdict != "met":
+        # A claim that swaps the roles or turns the direction round is a wrong statement about
+        # this point: no credit from anything weaker than a claim that gets it right.
+        verdict, flags = "missed", ["reversed_relation"]
+        evidence_units = list(turned[0].units)
+        bad = [relations.describe(r) for r, s in zip(crit.relations, turned[0].statuses) if s == "reversed"]
+        relation_note = f" Turned round: {', '.join(bad)}."
+        best, m = turned[0], len(turned[0].groups)  # the rationale speaks of the turned claim
+    elif turned:
+        flags.append("reversed_relation")
+    if best and best.statuses and verdict == "partial" and len(best.groups) >= need - 1:
+        unsettled = [relations.describe(r) for r, s in zip(crit.relations, best.statuses) if s != "satisfied"]
+        if unsettled:
+            flags.append("relation_absent")
+            relation_note = f" Not said which way: {', '.join(unsettled)}."
+    if not best or not best.groups:
+        if any(c.echo_groups for c in claims):
+            flags.append("question_words_only")
+        if any(c.list_groups for c in claims):
+            flags.append("keyword_list")  # a bare list of terms makes no claim
+    if in_wrong:
+        flags.append("in_wrong_claim")
+    if best and m >= need and best.sim < SIM_SUPPORT:
         flags.append("weak_context")
+    if verdict == "partial" and not evidence_units and usable:
+        evidence_units = [max(usable, key=lambda j: float(row[j]))]
 
-    evidence_units = hit_units or ([int(row.argmax())] if verdict != "missed" else [])
     strength = 0.7 * min(m / need, 1.0) + 0.3 * min(max((best_sim - 0.2) / 0.5, 0.0), 1.0)
     confidence = _margin_confidence(strength)
-    found = ", ".join(h.term for h in claim_hits) or "none"
+    found = ", ".join(dict.fromkeys(best.terms)) if best and best.terms else "none"
     rationale = (
-        f"Key concepts found {m}/{len(crit.key_terms)} (needed {need}): {found}; "
-        f"closest sentence similarity {best_sim:.2f}."
+        f"Key concepts found together in one claim {m}/{len(crit.key_terms)} (needed {need}): {found}; "
+        f"closest sentence similarity {best_sim:.2f}.{relation_note}"
     )
     return _make(crit, verdict, evidence_units, confidence, rationale, units, flags)
+
+
+def _reversal_notes(rubric: Rubric, criteria: list[CriterionGrade], lang: str) -> list[str]:
+    """Feedback for each criterion a claim turned round: the quote, and what is right instead."""
+    notes = []
+    for g in criteria:
+        if "reversed_relation" in g.flags and g.verdict == "missed" and g.evidence:
+            right = getattr(rubric.criterion(g.id).statement, lang)
+            quote = g.evidence[0].quote
+            notes.append(f"说反了：“{quote}”。正确的是：{right}" if lang == "zh" else f"Turned round: \"{quote}\". In fact: {right}")
+    return notes
 
 
 def _margin_confidence(strength: float) -> float:
@@ -277,12 +500,40 @@ def _make(
     )
 
 
+_CLAUSE_END = re.compile(r"[，,;；:：]")
+
+
+def _wrong_clauses(norm: str, m: re.Match[str]) -> tuple[int, int]:
+    """What a misconception match taints: from the clause where the claim starts to the end of the
+    sentence (what follows builds on it: "…测试图片的均值和方差，用它们归一化"). A pattern that scans
+    the whole sentence first (a long match, or one with a `claim` group) claims only near its end."""
+    s, e = m.span()
+    if "claim" in m.re.groupindex and m.start("claim") >= 0:
+        s = m.start("claim")
+    elif e - s > 40:
+        s = e - 1
+    starts = [x.end() for x in _CLAUSE_END.finditer(norm, 0, s)]
+    return (starts[-1] if starts else 0, len(norm))
+
+
 def _find_misconceptions(rubric: Rubric, units: list[_UnitInfo], lang: str) -> list[MisconceptionHit]:
+    """Each listed wrong claim the answer asserts, once, with its first sentence as evidence; every
+    sentence that asserts one is marked, so none of them is evidence for a criterion."""
     found: list[MisconceptionHit] = []
     for mis in rubric.misconceptions:
+        hit = False
         for u in units:
-            if find_claim(mis.patterns, u.norm):
-                u.is_wrong = True
+            if u.refuted:
+                continue  # stated in order to be rejected: costs nothing
+            den = u.den or denials(u.norm)
+            m = find_claim(
+                mis.patterns, u.norm, denied=lambda s, e, den=den: den.is_refuted(s) or den.is_refuted(e - 1) or den.is_negated(s)
+            )
+            if m:
+                u.wrong.append(_wrong_clauses(u.norm, m))
+                if hit:
+                    continue
+                hit = True
                 found.append(
                     MisconceptionHit(
                         id=mis.id,
@@ -292,7 +543,6 @@ def _find_misconceptions(rubric: Rubric, units: list[_UnitInfo], lang: str) -> l
                         evidence=[Evidence(quote=u.unit.text, start=u.unit.start, end=u.unit.end, verified=True)],
                     )
                 )
-                break
     return found
 
 

@@ -14,7 +14,16 @@ from string import Template
 from grader.rubric.models import Rubric
 
 PROMPT_ENV = "GRADER_PROMPT"
-_DELIMITER = re.compile(r"<\s*/?\s*candidate_answer\s*>", re.IGNORECASE)
+_DELIMITER = re.compile(r"<\s*/?\s*candidate[\s_-]*answer\s*>", re.IGNORECASE)
+# Control tokens of common chat templates (ChatML/Qwen, Llama 2/3, Mistral, Gemma, Phi, GPT):
+# in the answer they are text, never a turn boundary.
+_CHAT_TOKEN = re.compile(
+    r"<\|[^|<>\n]{1,40}\|>"  # <|im_start|>, <|im_end|>, <|endoftext|>, <|eot_id|>, <|start_header_id|>
+    r"|\[/?(INST|SYS|AVAILABLE_TOOLS|TOOL_CALLS|TOOL_RESULTS)\]"  # [INST] ... [/INST]
+    r"|<</?SYS>>"
+    r"|<\s*/?\s*(start_of_turn|end_of_turn|bos|eos|s|system|user|assistant|im_start|im_end)\s*>",
+    re.IGNORECASE,
+)
 
 
 def shipped_prompt_path() -> Path:
@@ -44,8 +53,33 @@ def load_template(path: str | None = None) -> PromptTemplate:
 
 
 def neutralise(answer: str) -> str:
-    """The answer cannot close its own delimiter and smuggle text outside it."""
-    return _DELIMITER.sub("[candidate_answer]", answer)
+    """The answer cannot close its own delimiter or open a chat turn and smuggle text outside
+    it. Look-alikes are found in what a reader (or a tokenizer) sees: each character's NFKC
+    form (full-width < becomes <) with invisible characters (zero-width space, word joiner, soft
+    hyphen, bidi controls) dropped. Only the matched spans are replaced; the rest of the answer
+    reaches the judge exactly as written."""
+    from grader.grading.evidence import strip_invisible
+
+    chars: list[str] = []
+    origin: list[int] = []  # for each character of the folded text, the answer offset it came from
+    for i, ch in enumerate(answer):
+        for f in strip_invisible(ch):
+            chars.append(f)
+            origin.append(i)
+    folded = "".join(chars)
+    spans: list[tuple[int, int, str]] = []
+    for pattern, replace in ((_DELIMITER, lambda m: "[candidate_answer]"),
+                             (_CHAT_TOKEN, lambda m: "‹" + m.group().strip("<>[]|/ ") + "›")):
+        for m in pattern.finditer(folded):
+            spans.append((origin[m.start()], origin[m.end() - 1] + 1, replace(m)))
+    out, pos = [], 0
+    for start, end, text in sorted(spans):
+        if start < pos:
+            continue  # overlaps one already replaced
+        out.append(answer[pos:start] + text)
+        pos = end
+    out.append(answer[pos:])
+    return "".join(out)
 
 
 def render(template: PromptTemplate, rubric: Rubric, answer: str, lang: str) -> tuple[str, str]:

@@ -45,22 +45,42 @@ class JudgeReply(_Loose):
 
 
 _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n(.*?)\n?```\s*$", re.S)
+# A grading of a few criteria is a few kilobytes; anything far larger is a runaway reply
+# (a digit loop, a repeated phrase) and is refused before any parsing.
+MAX_REPLY_CHARS = 100_000
+
+
+def _loads(body: str) -> object:
+    """json.loads, with every way it can fail on hostile input (huge integers, deep nesting)
+    turned into a ReplyError."""
+    try:
+        return json.loads(body)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError:
+        raise ReplyError("the reply is nested too deeply") from None
+    except (ValueError, OverflowError, MemoryError) as exc:
+        if "integer string conversion" in str(exc):
+            raise ReplyError("the reply holds an integer with too many digits") from None
+        raise ReplyError(f"the reply is not usable JSON: {str(exc).splitlines()[0][:120]}") from None
 
 
 def extract_json(text: str) -> object:
     if not text or not text.strip():
         raise ReplyError("the reply was empty")
+    if len(text) > MAX_REPLY_CHARS:
+        raise ReplyError(f"the reply is {len(text):,} characters; the limit is {MAX_REPLY_CHARS:,}")
     body = text.strip()
     fenced = _FENCE.match(body)
     if fenced:
         body = fenced.group(1)
     try:
-        return json.loads(body)
+        return _loads(body)
     except json.JSONDecodeError:
         start, end = body.find("{"), body.rfind("}")
         if 0 <= start < end:
             try:
-                return json.loads(body[start : end + 1])
+                return _loads(body[start : end + 1])
             except json.JSONDecodeError as exc:
                 raise ReplyError(f"the reply is not valid JSON: {exc.msg} at position {exc.pos}") from None
         raise ReplyError("the reply contains no JSON object") from None
@@ -72,6 +92,8 @@ def parse_reply(text: str, rubric: Rubric) -> JudgeReply:
         raise ReplyError("the reply is JSON but not an object")
     try:
         reply = JudgeReply.model_validate(data)
+    except RecursionError:
+        raise ReplyError("the reply is nested too deeply") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])

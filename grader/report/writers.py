@@ -9,6 +9,22 @@ import json
 from grader.report.data import TranscriptReport
 
 MARK = {"met": "✓", "partial": "◐", "missed": "✗"}
+_MD_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "[": "\\[", "]": "\\]", "`": "\\`"})
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def md(text: object) -> str:
+    """Answer and rubric text in Markdown: raw HTML (<script>, <img onerror>) and link syntax
+    are shown as text, never rendered."""
+    return str(text).translate(_MD_ESCAPE)
+
+
+def csv_cell(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula is prefixed with an apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
 
 
 def to_json(report: TranscriptReport) -> str:
@@ -52,47 +68,47 @@ def to_csv(reports: list[TranscriptReport]) -> str:
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
     writer.writeheader()
     for r in reports:
-        writer.writerows(csv_rows(r))
+        writer.writerows({k: csv_cell(v) for k, v in row.items()} for row in csv_rows(r))
     return buf.getvalue()
 
 
 def to_markdown(report: TranscriptReport) -> str:
     zh = report.lang == "zh"
-    lines = [f"# {report.title}", ""]
+    lines = [f"# {md(report.title)}", ""]
     if report.overall_percent is not None:
-        lines.append(f"**{'总分' if zh else 'Overall'}: {report.overall_score:g}/{report.overall_max:g} ({report.overall_percent:g}%)** · {report.judge}")
+        lines.append(f"**{'总分' if zh else 'Overall'}: {report.overall_score:g}/{report.overall_max:g} ({report.overall_percent:g}%)** · {md(report.judge)}")
     else:
-        lines.append(f"{'没有可评分的回答' if zh else 'No graded answers'} · {report.judge}")
+        lines.append(f"{'没有可评分的回答' if zh else 'No graded answers'} · {md(report.judge)}")
     lines.append("")
     if report.categories:
         lines += [f"| {'类别' if zh else 'Category'} | {'题数' if zh else 'Questions'} | {'得分' if zh else 'Score'} |", "|---|---|---|"]
-        lines += [f"| {c.name} | {c.questions} | {c.score:g}/{c.max_score:g} ({c.percent:g}%) |" for c in report.categories]
+        lines += [f"| {md(c.name)} | {c.questions} | {c.score:g}/{c.max_score:g} ({c.percent:g}%) |" for c in report.categories]
         lines.append("")
     if report.study_next:
         lines.append(f"## {'接下来复习' if zh else 'Study next'}")
-        lines += [f"- {s}" for s in report.study_next]
+        lines += [f"- {md(s)}" for s in report.study_next]
         lines.append("")
     for v in report.items:
-        lines.append(f"## Q{v.index}. {v.question}")
+        lines.append(f"## Q{v.index}. {md(v.question)}")
         if v.question_id:
-            lines.append(f"*{v.question_id} · {v.category_name} · match {v.match_confidence:.2f}*")
+            lines.append(f"*{md(v.question_id)} · {md(v.category_name)} · match {v.match_confidence:.2f}*")
         if v.status != "graded":
-            lines.append(f"**{v.status.upper()}**" + (f": {v.reason}" if v.reason else ""))
+            lines.append(f"**{v.status.upper()}**" + (f": {md(v.reason)}" if v.reason else ""))
         else:
             lines.append(f"**{v.score:g}/{v.max_score:g} ({v.percent:g}%)**")
-        lines += ["", "> " + v.answer.replace("\n", "\n> "), ""]
+        lines += ["", "> " + md(v.answer).replace("\n", "\n> "), ""]
         for c in v.criteria:
-            quote = f" — “{c.evidence[0][2]}”" if c.evidence else ""
-            lines.append(f"- {MARK[c.verdict]} {c.statement} ({c.points:g}/{c.max_points:g}){quote}")
+            quote = f" — “{md(c.evidence[0][2])}”" if c.evidence else ""
+            lines.append(f"- {MARK[c.verdict]} {md(c.statement)} ({c.points:g}/{c.max_points:g}){quote}")
         for m in v.misconceptions:
-            lines.append(f"- ✗ −{m['penalty']:g} “{m['quote']}” → {m['correction']}")
+            lines.append(f"- ✗ −{m['penalty']:g} “{md(m['quote'])}” → {md(m['correction'])}")
         if v.follow_up:
-            lines.append(f"- {'追问' if zh else 'Follow-up'}: {v.follow_up}")
+            lines.append(f"- {'追问' if zh else 'Follow-up'}: {md(v.follow_up)}")
         lines.append("")
     if report.skipped:
         lines.append(f"## {'未评分的内容' if zh else 'Not graded'}")
-        lines += [f"- {s['where']}: {s['text'][:80]} ({s['reason']})" for s in report.skipped]
+        lines += [f"- {md(s['where'])}: {md(s['text'][:80])} ({md(s['reason'])})" for s in report.skipped]
         lines.append("")
     for w in report.warnings:
-        lines.append(f"> warning: {w}")
+        lines.append(f"> warning: {md(w)}")
     return "\n".join(lines).rstrip() + "\n"

@@ -19,6 +19,11 @@ MAX_CRITERIA = 7
 MIN_CRITERIA = 3
 SAME_POINT = 0.78  # two sentences this similar make the same point
 TERMS_PER_CRITERION = 3
+MAX_PAIR_GROUP = 4  # a bank group this small is a set of spellings of one term
+# The draft's English (or Chinese) side when the references are in one language only: left for the
+# author (or the LLM path) to write, never a copy of the other language.
+TO_WRITE = "TODO: write this in English"
+TO_WRITE_ZH = "TODO: 写出中文"
 _EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*[A-Za-z0-9]")
 _ZH_POS = ("n", "nz", "vn", "v", "a", "an", "eng", "l", "i")
 _STOP_EN = frozenset(
@@ -86,19 +91,47 @@ def key_points(references: list[str]) -> list[_Point]:
 
 @lru_cache(maxsize=1)
 def bank_synonyms() -> dict[str, tuple[str, ...]]:
-    """term (normalised) -> the largest synonym group it belongs to somewhere in the shipped bank.
-    Only translations are taken from it (see `_translations`): a group's same-language entries
-    often carry that rubric's context ("稀疏" next to "正样本少" in a focal-loss rubric)."""
+    """term (normalised) -> its translations that the shipped bank itself vouches for.
+
+    A bank key-term group is a concept, not a dictionary entry ("anchor" sits next to 单阶段 and
+    密集 in one rubric's group), so a translation is taken only where the term matches a group
+    entry exactly and either the group is a tight pair of spellings (at most four entries) or the
+    same translation sits next to the term in at least two groups, in at least half of the groups
+    that hold the term."""
+    from collections import Counter, defaultdict
+
     from grader.rubric.bank import Bank
 
-    table: dict[str, tuple[str, ...]] = {}
+    groups_of: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for rubric in Bank.load().rubrics.values():
         for crit in rubric.criteria:
             for group in crit.key_terms:
                 for term in group:
                     key = normalize(term)
-                    if len(key) >= 2 and (key not in table or len(group) > len(table[key])):
-                        table[key] = tuple(group)
+                    if len(key) >= 2:
+                        groups_of[key].append(tuple(group))
+    best: dict[str, set[str]] = {}  # key -> the other-language entries most often beside it
+    spelled: dict[str, str] = {}
+    tight: dict[str, list[str]] = {}
+    for key, groups in groups_of.items():
+        cjk = has_cjk(key)
+        counts: Counter = Counter()
+        for group in groups:
+            others = {normalize(x): x for x in group if has_cjk(x) != cjk and len(normalize(x)) >= 2}
+            for norm, raw in others.items():
+                counts[norm] += 1
+                spelled.setdefault(norm, raw)
+            if len(group) <= MAX_PAIR_GROUP:
+                tight.setdefault(key, []).extend(others)
+        top = max(counts.values(), default=0)
+        best[key] = {t for t, n in counts.items() if n == top and n >= 2 and 2 * n >= len(groups)}
+    table: dict[str, tuple[str, ...]] = {}
+    for key in groups_of:
+        # mutual: "检测" is most often beside "detection" and "detection" beside "检测"
+        mutual = [t for t in sorted(best[key]) if key in best.get(t, ())]
+        chosen = list(dict.fromkeys([*tight.get(key, []), *mutual]))
+        if chosen:
+            table[key] = tuple(spelled[t] for t in chosen)
     return table
 
 
@@ -145,9 +178,14 @@ def _groups_for(point: _Point, question: str) -> list[list[str]]:
 
 
 def _translations(term: str, group: tuple[str, ...], limit: int = 4) -> list[str]:
-    """The entries of a bank synonym group written in the other language than `term`."""
+    """The bank-vouched translations of `term` (see `bank_synonyms`)."""
     cjk = has_cjk(term)
     return [t for t in group if has_cjk(t) != cjk and len(t) <= 20][:limit]
+
+
+def _bilingual(text: str) -> dict:
+    """A statement in the language it was written in; the other side is left for the author."""
+    return {"zh": text, "en": TO_WRITE} if has_cjk(text) else {"zh": TO_WRITE_ZH, "en": text}
 
 
 def _slug(text: str, n: int) -> str:
@@ -175,7 +213,7 @@ def distill_offline(d: Draft) -> dict:
             {
                 "id": cid,
                 "points": 2 if (len(p.refs) > 1 or n <= 3) else 1,  # shared or leading points weigh more
-                "statement": {"zh": statement, "en": statement},
+                "statement": _bilingual(statement),
                 "key_terms": groups,
                 "min_groups": max(1, len(groups) - 1),
             }
@@ -188,7 +226,7 @@ def distill_offline(d: Draft) -> dict:
         "category": d.category,
         "type": d.qtype,
         "sources": d.sources or ["distilled"],
-        "question": {"zh": question, "en": d.question_en or question},
+        "question": {"zh": question, "en": d.question_en or f"{TO_WRITE} ({d.question_id})"},  # unique: lint checks phrasings
         "aliases": [f"请讲一下：{core}", f"能说说{core}吗？"],
         "reference_answer": {"zh": d.references[0].strip(), "en": None},
         "criteria": criteria,

@@ -30,6 +30,7 @@ def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
             if not any(term.strip() for term in group):
                 problems.append(Problem(path, f"criteria[{i}].key_terms[{g}]", "key-term group has no terms"))
     problems.extend(_reference_self_check(path, rubric))
+    problems.extend(_relation_check(path, rubric))
     if rubric.type == "coding" and rubric.code_check is None:
         problems.append(Problem(path, "code_check", "a coding question needs a code_check"))
     if rubric.code_check is not None:
@@ -99,3 +100,53 @@ def _reference_self_check(path: Path, rubric: Rubric) -> list[Problem]:
                     Problem(path, f"misconceptions[{i}].patterns", f"matches the reference answer ({lang}): {m.group()!r}")
                 )
     return problems
+
+
+def _reference_claims(rubric: Rubric) -> list[str]:
+    """The reference answer's claims as the offline judge reads them: each sentence, and runs of
+    up to three adjacent sentences (a comparison told one side per sentence)."""
+    from grader.text.normalize import normalize
+    from grader.text.sentences import split_units
+
+    claims: list[str] = []
+    ref = rubric.reference_answer
+    for body in (ref.zh, ref.en or ""):
+        norms = [normalize(u.text) for u in split_units(body)]
+        for size in (1, 2, 3):
+            claims.extend("\x00".join(norms[j : j + size]) for j in range(len(norms) - size + 1))
+    return claims
+
+
+def _relation_check(path: Path, rubric: Rubric) -> list[Problem]:
+    """Each relation must be satisfied by some claim of the reference answer, and that claim
+    turned round automatically (binds' entities swapped, order and ratio roles exchanged, the
+    subject's polarity flipped) must evaluate as reversed: otherwise the relation cannot tell a
+    right answer from a wrong one."""
+    from grader.judges.relations import describe, evaluate, reverse
+
+    if not any(c.relations for c in rubric.criteria):
+        return []
+    claims = _reference_claims(rubric)
+    problems: list[Problem] = []
+    for i, crit in enumerate(rubric.criteria):
+        for k, rel in enumerate(crit.relations):
+            field = f"criteria[{i}].relations[{k}]"
+            statuses = [evaluate(rel, c) for c in claims]
+            turned_ref = next((c for c, st in zip(claims, statuses) if st == "reversed" and "\x00" not in c), None)
+            if turned_ref is not None:
+                problems.append(
+                    Problem(path, field, f"{describe(rel)} ({crit.id!r}): the reference claim {turned_ref[:120]!r} evaluates as reversed")
+                )
+            claim = next((c for c, st in zip(claims, statuses) if st == "satisfied"), None)
+            if claim is None:
+                problems.append(Problem(path, field, f"no claim of the reference answer satisfies {describe(rel)} ({crit.id!r})"))
+                continue
+            turned = reverse(rel, claim)
+            status = evaluate(rel, turned)
+            if status != "reversed":
+                shown = turned.replace("\x00", " ")[:120]
+                problems.append(
+                    Problem(path, field, f"{describe(rel)} ({crit.id!r}): the reversed reference claim {shown!r} evaluates as {status}, not reversed")
+                )
+    return problems
+

@@ -10,6 +10,8 @@ from pathlib import Path
 from grader.rubric.models import Rubric
 
 RUBRICS_ENV = "GRADER_RUBRICS"
+MAX_RUBRIC_BYTES = 256 * 1024  # the bank's largest file is under 30 KB
+MAX_RUBRIC_NODES = 20_000  # values after alias expansion; the bank's largest has about 1,500
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ def load_file(path: Path) -> tuple[Rubric | None, list[Problem]]:
         from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
     try:
+        if path.stat().st_size > MAX_RUBRIC_BYTES:
+            return None, [Problem(path, "", f"file is larger than {MAX_RUBRIC_BYTES // 1024} KB; a rubric is a few KB")]
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         return None, [Problem(path, "", "not UTF-8 text")]
@@ -77,6 +81,10 @@ def load_file(path: Path) -> tuple[Rubric | None, list[Problem]]:
         return None, [Problem(path, where, f"invalid YAML: {problem}")]
     if not isinstance(data, dict):
         return None, [Problem(path, "", "expected a mapping of rubric fields at the top level")]
+    if _too_many_nodes(data, MAX_RUBRIC_NODES):
+        # YAML aliases share one object however often it is referenced: counted expanded, a
+        # small file can hold millions of terms ("billion laughs").
+        return None, [Problem(path, "", f"more than {MAX_RUBRIC_NODES:,} values once YAML aliases are expanded")]
     try:
         return Rubric.model_validate(data), []
     except ValidationError as exc:
@@ -89,6 +97,24 @@ def load_file(path: Path) -> tuple[Rubric | None, list[Problem]]:
                 msg = "required field is missing"
             problems.append(Problem(path, _loc_to_field(err["loc"]), msg))
         return None, problems
+
+
+def _too_many_nodes(data: object, limit: int) -> bool:
+    """Whether `data` holds more than `limit` values, counted as if every alias were expanded;
+    stops counting at the limit, so it is cheap however large the expansion."""
+    count = 0
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        count += 1
+        if count > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def rubric_files(paths: list[Path]) -> list[Path]:

@@ -25,17 +25,66 @@ Category = Literal[
 QuestionType = Literal["concept", "derivation", "coding"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Bounds on what one rubric may hold: far above the bank's largest (52 terms in a group, 11
+# patterns of at most 376 characters), far below what could slow every grading.
+MAX_TERMS_PER_GROUP = 100
+MAX_GROUPS = 20
+MAX_PATTERNS = 30
+MAX_PATTERN_CHARS = 1_000
+MAX_MISCONCEPTIONS = 20
 
 
-def _check_regex(pattern: str) -> None:
+def _check_regex(pattern: str, answer_pattern: bool = True) -> None:
     """Parsing finds every syntax error and costs a quarter of compiling, which loading the bank
-    would otherwise pay for each of several hundred patterns."""
+    would otherwise pay for each of several hundred patterns. A pattern that nests quantifiers
+    so it can backtrack catastrophically, such as (a+)+ or (\\w+\\s?)*, is refused where it runs
+    on answer text (misconception patterns)."""
     import re._parser
 
     try:
-        re._parser.parse(pattern)
+        tree = re._parser.parse(pattern)
     except re.error as exc:
         raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from exc
+    except RecursionError:
+        raise ValueError(f"pattern {pattern!r} is nested too deeply") from None
+    if answer_pattern and _nested_quantifier(tree, None):
+        raise ValueError(
+            f"pattern {pattern!r} nests a repeat inside an unbounded repeat (like (a+)+), which can "
+            "take exponential time; bound the inner or outer repeat or rewrite it"
+        )
+
+
+def _nested_quantifier(items, outer: int | None) -> bool:
+    """Whether a repeat sits inside another so that the text can be split between them in
+    exponentially (or highly polynomially) many ways: an unbounded repeat around any repeat of
+    more than one, or any repeat of more than one around an unbounded one."""
+    from re import _constants as c
+
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", None)}
+    for op, av in items:
+        if op in repeats:
+            _, hi, sub = av
+            if outer is not None and ((outer == c.MAXREPEAT and hi > 1) or (outer > 1 and hi == c.MAXREPEAT)):
+                return True
+            inner_outer = (max(hi, outer or 0) if hi > 1 else outer)
+            if _nested_quantifier(sub, inner_outer):
+                return True
+        elif op is c.SUBPATTERN:
+            if _nested_quantifier(av[3], outer):
+                return True
+        elif op is c.BRANCH:
+            if any(_nested_quantifier(b, outer) for b in av[1]):
+                return True
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            if _nested_quantifier(av[1], None):
+                return True
+        elif op is c.ATOMIC_GROUP:
+            if _nested_quantifier(av, outer):
+                return True
+        elif op is c.GROUPREF_EXISTS:
+            if _nested_quantifier(av[1], outer) or (av[2] is not None and _nested_quantifier(av[2], outer)):
+                return True
+    return False
 
 
 class Strict(BaseModel):
@@ -52,6 +101,56 @@ class ReferenceAnswer(Strict):
     en: Text | None = None
 
 
+TermList = Annotated[list[Text], Field(min_length=1)]
+
+
+class BindsPair(Strict):
+    entity: TermList
+    property: TermList
+
+
+class Binds(Strict):
+    """Which entity has which property: a claim that gives an entity another pair's property has
+    the roles swapped."""
+
+    kind: Literal["binds"]
+    pairs: list[BindsPair] = Field(min_length=2, max_length=4)
+
+
+class Order(Strict):
+    """`first` comes (or happens) before `then`."""
+
+    kind: Literal["order"]
+    first: TermList
+    then: TermList
+
+
+class Movement(Strict):
+    subject: TermList
+    dir: Literal["up", "down"]
+
+
+class Direction(Strict):
+    """How a quantity moves, optionally given how another one moves ("larger batch -> lower
+    gradient variance")."""
+
+    kind: Literal["direction"]
+    subject: TermList
+    dir: Literal["up", "down"]
+    given: Movement | None = None
+
+
+class Ratio(Strict):
+    """`numerator` over `denominator`."""
+
+    kind: Literal["ratio"]
+    numerator: TermList
+    denominator: TermList
+
+
+Relation = Annotated[Binds | Order | Direction | Ratio, Field(discriminator="kind")]
+
+
 class Criterion(Strict):
     """One checkable point of a good answer."""
 
@@ -60,10 +159,13 @@ class Criterion(Strict):
     statement: Bilingual
     # Each inner list is one concept; its entries are interchangeable ways of saying it
     # (Chinese, English, abbreviations, formulas). The offline judge looks for these.
-    key_terms: list[list[Text]] = Field(min_length=1)
+    key_terms: list[Annotated[list[Text], Field(max_length=MAX_TERMS_PER_GROUP)]] = Field(min_length=1, max_length=MAX_GROUPS)
     # How many concept groups must appear for the criterion to count as fully met.
     # Defaults to all groups when there are at most two, else all but one.
     min_groups: int | None = Field(default=None, ge=1)
+    # Which way a claim that meets this criterion must go (roles, order, direction, ratio); a
+    # claim that reverses one earns nothing for the criterion.
+    relations: list[Relation] = Field(default_factory=list, max_length=4)
 
     @field_validator("key_terms")
     @classmethod
@@ -97,7 +199,7 @@ class Misconception(Strict):
     correction: Bilingual
     penalty: float = Field(gt=0, le=10)
     # Regular expressions (case-insensitive) that match the wrong claim in an answer.
-    patterns: list[Text] = Field(min_length=1)
+    patterns: list[Annotated[Text, StringConstraints(max_length=MAX_PATTERN_CHARS)]] = Field(min_length=1, max_length=MAX_PATTERNS)
 
     @field_validator("patterns")
     @classmethod
@@ -147,7 +249,7 @@ class StructureCheck(Strict):
     @field_validator("pattern")
     @classmethod
     def _pattern_compiles(cls, pattern: str) -> str:
-        _check_regex(pattern)
+        _check_regex(pattern, answer_pattern=False)  # shipped code checks, matched against code only
         return pattern
 
 
@@ -180,7 +282,7 @@ class Rubric(Strict):
     aliases: list[Text] = Field(min_length=2)
     reference_answer: ReferenceAnswer
     criteria: list[Criterion] = Field(min_length=3, max_length=7)
-    misconceptions: list[Misconception] = Field(default_factory=list)
+    misconceptions: list[Misconception] = Field(default_factory=list, max_length=MAX_MISCONCEPTIONS)
     follow_ups: list[Bilingual] = Field(min_length=1, max_length=3)
     code_check: CodeCheck | None = None
 

@@ -8,14 +8,19 @@ Public API (everything else in this package is internal):
     split_answer(answer: str) -> tuple[str, str | None]
         (explanation, code): the explanation is the answer without the extracted code, so the
         judge can still grade it.
-    run_code_check(check: CodeCheck, code: str | None, *, extra_hidden=None) -> CodeReport
-        Runs the rubric's tests on the code in a sandboxed subprocess; never raises for anything
-        the code does. CodeReport.status is one of ok, no_code, syntax_error, missing_entry,
-        timeout, memory_limit, output_limit, crashed, blocked, structural; each CaseResult has
-        a message the candidate can read ("max_subarray([-1]) returned 0, expected -1").
+    run_code_check(check: CodeCheck, code: str | None, *, allow_unsandboxed=None) -> CodeReport
+        Runs the rubric's tests on the code under bubblewrap and seccomp; never raises for
+        anything the code does. CodeReport.status is one of ok, no_code, syntax_error,
+        missing_entry, timeout, memory_limit, output_limit, crashed, blocked, structural,
+        not_run (no OS isolation here, and running without it not allowed); `sandbox_error` is
+        set when the sandbox, the checker or the result channel failed. Each CaseResult has a
+        message the candidate can read ("max_subarray([-1]) returned 0, expected -1").
     criterion_verdicts(rubric: Rubric, report: CodeReport) -> dict[str, CriterionVerdict]
         criterion id -> (verdict met|partial|missed, points_fraction, rationale, evidence) for
-        the criteria the tests feed; the other criteria are left to the judge.
+        the criteria the tests feed (all missed when the sandbox failed or did not run: fail
+        closed); the other criteria are left to the judge, and all of them when there is no code.
+    allow_unsandboxed(flag: bool)
+        --allow-unsandboxed-code: run code even where bubblewrap cannot isolate it.
 
 Typical use:
 
@@ -46,18 +51,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from grader.sandbox.extract import extract_code, split_answer
+    from grader.sandbox.policy import allow_unsandboxed
     from grader.sandbox.report import CaseResult, CodeReport
     from grader.sandbox.runner import run_code_check
     from grader.sandbox.verdicts import CriterionVerdict, criterion_verdicts
 
 __all__ = [
-    "extract_code", "split_answer", "run_code_check", "criterion_verdicts",
+    "extract_code", "split_answer", "run_code_check", "criterion_verdicts", "allow_unsandboxed",
     "CodeReport", "CaseResult", "CriterionVerdict",
 ]
 
 _WHERE = {
     "extract_code": "extract", "split_answer": "extract", "run_code_check": "runner",
-    "criterion_verdicts": "verdicts", "CriterionVerdict": "verdicts", "CodeReport": "report", "CaseResult": "report",
+    "criterion_verdicts": "verdicts", "allow_unsandboxed": "policy", "CriterionVerdict": "verdicts", "CodeReport": "report", "CaseResult": "report",
 }
 
 

@@ -1,8 +1,8 @@
 """In-process guard for the candidate's process: a `sys.addaudithook` policy.
 
-Audit hooks are not a security boundary (the OS layers in isolate.py are); they catch the forbidden
-operation early and *name* it, so the report can say "tried to open a network connection" instead
-of a bare crash. The first forbidden operation reports itself to the checking process and ends the
+A tripwire, not a boundary: code in the same process can switch an audit hook off (bubblewrap,
+seccomp and the limits are the boundary). It catches the forbidden operation early and *names*
+it, so the report can say "tried to open a network connection" instead of a bare crash. The first forbidden operation reports itself to the checking process and ends the
 candidate's process at once: a `try/except` around it cannot hide it. Stdlib only.
 """
 

@@ -1,17 +1,16 @@
-"""The sandbox harness: started by runner.py as `python -s -P -B harness.py RESULT_FD`, spec on stdin.
+"""The checking process: started by runner.py as `python -s -P -B harness.py RESULT_FD`, the full
+spec on stdin. It never runs candidate code and the candidate's process cannot reach it (another
+PID namespace under bubblewrap; nothing of this process is inherited but the channel's write end).
 
-It becomes two processes:
+It computes the expected values from the rubric's reference, starts the candidate's process
+(candidate.py: under bubblewrap, or bare where the user allowed that), sends it only the public
+part of the spec (code, entry, setup, calls, limits), reads its results from a pipe whose reader
+bounds the size of each line, the total and the nesting depth, judges them and writes the final
+record to RESULT_FD.
 
-* the checker (this process) isolates itself (isolate.py), drops privileges, computes the expected
-  values from the rubric's reference, forks the candidate process, reads its results, judges them
-  and writes the final record to RESULT_FD. It never runs candidate code, so the reference, the
-  `check` validators and the comparison cannot be tampered with, and the candidate never holds
-  the result descriptor or the record's token;
-* the candidate process (the fork) drops what it must not see (expected values, reference),
-  lowers its own limits, installs the audit guard (guard.py), loads the candidate's code and calls
-  it once per test, streaming each result back over a pipe as tagged JSON (values.py).
-
-Imports only the stdlib, numpy and this package's stdlib-only modules.
+Any failure of the channel (a record that is malformed, too large, too deep, of an unknown kind, or
+none at all from a process that started) is reported as `channel`: the runner then gives the
+tests no credit. Imports only the stdlib, numpy, orjson and this package's stdlib-only modules.
 """
 
 from __future__ import annotations
@@ -21,36 +20,31 @@ import sys
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, _ROOT)  # the package may sit outside site-packages (editable install, -s)
-import errno  # noqa: E402
-import gc  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
-import linecache  # noqa: E402
-import math  # noqa: E402
 import resource  # noqa: E402
 import select  # noqa: E402
 import signal  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
-import types  # noqa: E402
 import typing  # noqa: E402
 
-import _posixsubprocess  # noqa: E402, F401  (the guard replaces its fork_exec; the sandbox user may not reach it later)
+import numpy  # noqa: E402, F401
+import orjson  # noqa: E402  (bounded nesting depth: a line of "[" cannot exhaust the stack)
 
-import numpy  # noqa: E402, F401  (loaded before any limit, outside the candidate's budget)
-
-from grader.sandbox import guard, isolate, messages, values  # noqa: E402
+from grader.sandbox import messages, values  # noqa: E402
 
 del sys.path[0]
 
-MAX_CHANNEL = 256 * 2**20
-# Imported up front when the sandbox user could not reach the installation to import them later.
-_PRELOAD = (
-    "collections", "heapq", "bisect", "itertools", "functools", "math", "random", "re", "string",
-    "dataclasses", "copy", "operator", "statistics", "fractions", "decimal", "array", "queue", "enum",
-)
-# Names a LeetCode-style answer uses without importing them.
-_TYPING_NAMES = ("List", "Dict", "Tuple", "Set", "Optional", "Deque", "Iterable", "Sequence", "Any", "Union", "Callable")
+MAX_CHANNEL = 256 * 2**20  # everything the candidate's process may send
+MAX_LINE = 80 * 2**20  # one record (an array result is base64 in one line)
+CHANNEL = "@CHANNEL@"  # in the launch command: replaced by the channel's descriptor
+EVENTS = frozenset({"hello", "ready", "internal", "loaded", "start", "case", "blocked", "load_error", "missing", "output_limit", "done"})
+
+
+class ChannelError(Exception):
+    """What came over the channel cannot be trusted."""
 
 
 def _fresh(setup: str) -> dict:
@@ -68,153 +62,6 @@ def _safe_str(exc: BaseException) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-# ---- the candidate process -------------------------------------------------------------------
-
-
-class _Channel:
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def send(self, record: dict) -> None:
-        data = (json.dumps(record) + "\n").encode()
-        while data:
-            data = data[os.write(self.fd, data) :]
-
-
-def _where(exc: BaseException, filename: str, lines: list[str]) -> tuple[int | None, str | None]:
-    """The deepest line of the candidate's own file in the traceback (without reading files)."""
-    line = None
-    for frame, lineno in traceback.walk_tb(exc.__traceback__):
-        if frame.f_code.co_filename == filename:
-            line = lineno
-    if line is None and isinstance(exc, SyntaxError) and exc.filename == filename:
-        line = exc.lineno
-    source = lines[line - 1].strip()[:120] if line and 0 < line <= len(lines) else None
-    return line, source
-
-
-def _find_entry(module: types.ModuleType, entry: str, kind: str) -> object | None:
-    ns = module.__dict__
-    wanted = (lambda v: isinstance(v, type)) if kind == "class" else callable
-    if entry in ns and wanted(ns[entry]):
-        return ns[entry]
-    # maxSubArray for max_subarray: same letters, case and underscores aside
-    norm = entry.replace("_", "").lower()
-    own = [v for k, v in ns.items() if getattr(v, "__module__", None) == module.__name__ and not k.startswith("__")]
-    for v in own:
-        if getattr(v, "__name__", "").replace("_", "").lower() == norm and wanted(v):
-            return v
-    if kind == "function":  # a LeetCode `class Solution` holding the method
-        classes = sorted((v for v in own if isinstance(v, type)), key=lambda c: c.__name__ != "Solution")
-        for cls in classes:
-            for name, member in vars(cls).items():
-                if name.replace("_", "").lower() == norm and callable(member):
-                    return getattr(cls(), name)
-    return None
-
-
-def candidate_main(pub: dict, fd: int, userns: bool, facts: dict[str, str]) -> None:
-    chan = _Channel(fd)
-    try:
-        path, lines, module = _prepare(pub, chan, userns, facts)
-    except BaseException:  # noqa: BLE001 - our own failure, before any candidate code: say so
-        chan.send({"ev": "internal", "error": traceback.format_exc(limit=4)[-1500:]})
-        os._exit(0)
-    _load_and_test(pub, chan, path, lines, module)
-
-
-def _prepare(pub: dict, chan: _Channel, userns: bool, facts: dict[str, str]) -> tuple[str, list[str], types.ModuleType]:
-    """Limits, privileges, the module to load the code into, the guard: everything before the
-    candidate's first line runs."""
-    limits, iso = pub["limits"], pub["isolation"]
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["output_bytes"], limits["output_bytes"]))
-    cpu = int(math.ceil(limits["time_s"])) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
-    isolate.limit_address_space(limits["memory_mb"] * 2**20)  # reads /proc: before it changes
-    if userns:
-        if facts.get("processes") == "pid namespace":
-            isolate.private_proc(facts)
-            chan.send({"ev": "facts", "proc": facts["proc"]})  # for the record: only this process knows
-        isolate.drop_capabilities(facts)
-    for stream in (sys.stdout, sys.stderr):  # what was printed survives a kill at the time limit
-        stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    path = os.path.join(os.getcwd(), "solution.py")
-    code = pub["code"]
-    try:  # a real file, so tracebacks and __file__ make sense to the candidate
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(code)
-    except OSError:
-        pass
-    lines = code.splitlines()
-    linecache.cache[path] = (len(code), None, [ln + "\n" for ln in lines], path)
-    module = types.ModuleType("solution")
-    module.__file__ = path
-    for name in _TYPING_NAMES:
-        setattr(module, name, getattr(typing, name))
-    sys.modules["solution"] = module
-    # Imports look only inside the installation: a project directory on sys.path (an editable
-    # install) is hidden from this process and would be refused by the guard anyway.
-    roots = [os.path.realpath(r) for r in iso["read_roots"]]
-    sys.path[:] = [p for p in sys.path if p and any(os.path.realpath(p) == r or os.path.realpath(p).startswith(r + "/") for r in roots)]
-    sys.path_importer_cache.clear()
-    gc.collect()
-    if pub["guard"]:
-        guard.install(chan.fd, iso["workdir"], iso["read_roots"])
-    return path, lines, module
-
-
-def _load_and_test(pub: dict, chan: _Channel, path: str, lines: list[str], module: types.ModuleType) -> None:
-    code = pub["code"]
-    chan.send({"ev": "ready"})  # from here on the candidate's code runs: no more "internal" records
-    try:
-        exec(compile(code, path, "exec"), module.__dict__)
-        entry = _find_entry(module, pub["entry"], pub["kind"])  # may instantiate `class Solution`
-    except BaseException as exc:  # noqa: BLE001 - whatever the candidate raised while loading
-        line, source = _where(exc, path, lines)
-        kind = "memory" if isinstance(exc, MemoryError) else "exception"
-        chan.send({"ev": "load_error", "error": _safe_str(exc), "kind": kind, "line": line, "source": source})
-        _finish(chan)
-    if entry is None:
-        defined = sorted(
-            (f"class {k}" if isinstance(v, type) else f"{k}()")
-            for k, v in module.__dict__.items() if getattr(v, "__module__", None) == "solution"
-        )
-        chan.send({"ev": "missing", "defined": defined})
-        _finish(chan)
-    chan.send({"ev": "loaded"})
-    for i, test in enumerate(pub["tests"]):
-        chan.send({"ev": "start", "i": i})
-        try:
-            ns = _fresh(pub["setup"])
-            ns[pub["entry"]] = entry
-            value = eval(compile(test["call"], "<test>", "eval"), ns)
-            record = {"ev": "case", "i": i, "value": values.encode(value)}
-        except values.NotPlain as exc:
-            record = {"ev": "case", "i": i, "kind": "not_plain", "error": str(exc)}
-        except MemoryError:
-            record = {"ev": "case", "i": i, "kind": "memory", "error": "MemoryError"}
-        except BaseException as exc:  # noqa: BLE001
-            kind = "output" if isinstance(exc, OSError) and exc.errno == errno.EFBIG else "exception"
-            line, source = _where(exc, path, lines)
-            record = {"ev": "case", "i": i, "kind": kind, "error": _safe_str(exc), "line": line, "source": source}
-        ns = value = None  # type: ignore[assignment]
-        chan.send(record)
-    _finish(chan)
-
-
-def _finish(chan: _Channel) -> typing.NoReturn:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except OSError as exc:
-            if exc.errno == errno.EFBIG:
-                chan.send({"ev": "output_limit"})
-        except BaseException:  # noqa: BLE001
-            pass
-    chan.send({"ev": "done"})
-    os._exit(0)
-
-
 # ---- the checking process --------------------------------------------------------------------
 
 
@@ -223,36 +70,23 @@ class Checker:
         self.token = spec.pop("token")
         self.spec = spec
         self.result_fd = result_fd
-        self.facts: dict[str, str] = {"network": "none", "filesystem": "none", "guard": "audit hook" if spec["guard"] else "off"}
+        self.facts: dict[str, str] = dict(spec["launch"]["facts"])
+        self.facts["guard"] = "audit hook (tripwire)" if spec["guard"] else "off"
 
     # -- setting up
 
-    def isolate(self) -> None:
-        iso, lim = self.spec["isolation"], self.spec["limits"]
-        for name in self.spec["requires"]:
-            importlib.import_module(name)  # heavy modules load here, not in the candidate's budget
-        root = os.geteuid() == 0
-        uid = iso["uid"] if root else os.getuid()
-        gid = iso["gid"] if root else os.getgid()
-        if isolate.enter_namespaces(self.facts):
-            try:
-                isolate.mask_filesystem(iso["keep"], iso["hide"], iso["workdir"], lim["workdir_mb"], (uid, gid), self.facts)
-            except OSError as exc:
-                self.facts["filesystem"] = f"not masked ({exc})"
+    def limit_self(self) -> None:
+        lim = self.spec["limits"]
         cpu = int(60 + 4 * lim["time_s"])
-        self.userns = self.facts.get("user") == "user namespace"
-        fresh = (root and iso["uid"] is not None) or self.userns
-        isolate.set_limits(lim["nproc"], lim["nofile"], lim["checker_fsize"], cpu, fresh)
-        if self.facts["filesystem"] != "masked" and not isolate.reachable_by_others(iso["read_roots"]):
-            for name in _PRELOAD:  # the sandbox user will not be able to import these later
-                importlib.import_module(name)
-            self.facts["imports"] = "preloaded"
-        isolate.drop_privileges(iso["uid"] if root else None, iso["gid"] if root else None, self.facts)
-        isolate.limit_address_space(max(2 * lim["memory_mb"], 1024) * 2**20)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (lim["checker_fsize"], lim["checker_fsize"]))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
     def expected_values(self) -> list[tuple[str, object]]:
         """(kind, value) per test: ("value", v) for `expect`/reference, ("check", None), or
         ("error", message) when the rubric's own test fails."""
+        for name in self.spec["requires"]:
+            importlib.import_module(name)
         out: list[tuple[str, object]] = []
         setup, reference = self.spec["setup"], self.spec["reference"]
         for test in self.spec["tests"]:
@@ -272,57 +106,55 @@ class Checker:
         return out
 
     def public_spec(self) -> dict:
+        """All the candidate's process gets: the arguments of each test, never what they should give."""
         s = self.spec
         return {
             "code": s["code"], "entry": s["entry"], "kind": s["kind"], "setup": s["setup"], "guard": s["guard"],
-            "tests": [{"call": t["call"]} for t in s["tests"]], "limits": s["limits"], "isolation": s["isolation"],
+            "calls": [t["call"] for t in s["tests"]], "limits": s["limits"], "isolation": s["launch"]["inside"],
+            "requires": s["requires"],
         }
 
     # -- running
 
     def run(self) -> dict:
-        self.isolate()
+        self.limit_self()
         expected = self.expected_values()
-        pub = self.public_spec()
+        pub = json.dumps(self.public_spec()).encode()
+        launch = self.spec["launch"]
+        read_fd, write_fd = os.pipe()
+        argv = [str(write_fd) if a == CHANNEL else a for a in launch["argv"]]
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        read_fd, write_fd = os.pipe()
-        checker_pid = os.getpid()
         started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:  # the candidate process
-            try:
-                os.close(read_fd)
-                os.close(self.result_fd)
-                try:
-                    os.setpgid(0, 0)  # its own group: kill(0, ...) cannot reach the checker
-                except OSError:
-                    pass
-                isolate.set_parent_death_signal(signal.SIGKILL)  # dies with the checker
-                if os.getppid() not in (checker_pid, 0):  # 0: the checker is outside our PID namespace
-                    os._exit(0)  # the checker died before that was in place
-                userns, facts = self.userns, self.facts
-                # Nothing the candidate could dig out: the reference, the expected values, the token.
-                expected.clear()
-                self.spec.clear()
-                self.__dict__.clear()
-                candidate_main(pub, write_fd, userns, facts)
-            finally:
-                os._exit(70)
+        try:
+            proc = subprocess.Popen(
+                argv, stdin=subprocess.PIPE, pass_fds=[write_fd, *launch["fds"]], cwd=launch["cwd"],
+                env=launch["env"], start_new_session=True,
+            )
+        except OSError as exc:
+            return {"status": "internal", "error": f"cannot start the candidate's process: {exc.strerror}"}
         os.close(write_fd)
-        if self.userns:
-            isolate.drop_capabilities(self.facts)
-        events = self.collect(read_fd, pid, started)
-        events["run_s"] = time.monotonic() - started
+        for fd in launch["fds"]:
+            os.close(fd)
+        try:
+            proc.stdin.write(pub)  # type: ignore[union-attr]
+            proc.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            pass  # it died at once: the channel says how
+        events = self.collect(read_fd, proc, started)
+        events["run_s"] = time.monotonic() - (events.get("ready_at") or started)
         return self.judge(events, expected)
 
-    def collect(self, fd: int, pid: int, started: float) -> dict:
-        deadline = started + self.spec["limits"]["time_s"]
+    def collect(self, fd: int, proc: subprocess.Popen, started: float) -> dict:
+        lim = self.spec["limits"]
         ev: dict = {"results": {}, "blocked": None, "load_error": None, "missing": None, "done": False,
-                    "started": None, "timed_out": False, "output_limit": False, "overflow": False}
+                    "started": None, "timed_out": False, "output_limit": False, "corrupt": None, "hello": False}
+        deadline = started + lim["startup_s"] + lim["time_s"]  # until "ready": start-up and imports too
         pieces: list[bytes] = []  # of the line not yet complete (one result can be megabytes)
-        total = 0
-        while not ev["done"]:
+        pending = total = 0
+        while not ev["done"] and ev["corrupt"] is None:
+            if ev.get("ready_at") and deadline > ev["ready_at"] + lim["time_s"]:
+                deadline = ev["ready_at"] + lim["time_s"]  # the candidate's own time starts at "ready"
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 ev["timed_out"] = True
@@ -334,61 +166,85 @@ class Checker:
             if not chunk:
                 break
             total += len(chunk)
+            pending += len(chunk)
             if total > MAX_CHANNEL:
-                ev["overflow"] = True
+                ev["corrupt"] = f"it sent more than {MAX_CHANNEL >> 20} MiB"
                 break
             pieces.append(chunk)
             if b"\n" not in chunk:
+                if pending > MAX_LINE:
+                    ev["corrupt"] = f"a record longer than {MAX_LINE >> 20} MiB"
                 continue
             *lines, rest = b"".join(pieces).split(b"\n")
-            pieces = [rest]
+            pieces, pending = [rest], len(rest)
             for line in lines:
-                self._record(line, ev)
+                try:
+                    self._record(line, ev)
+                except BaseException as exc:  # noqa: BLE001 - untrusted bytes: any failure is the channel's
+                    ev["corrupt"] = f"a record the checker cannot read ({type(exc).__name__})"
+                    break
+        if not ev["timed_out"] and ev["corrupt"] is None:
+            try:  # it closed the channel: let it end by itself, so its exit status is its own
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
         try:
-            os.kill(pid, signal.SIGKILL)  # whatever it is doing now, it is over
-        except ProcessLookupError:
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever it is doing now, it is over
+        except (ProcessLookupError, PermissionError):
             pass
-        _, status, usage = os.wait4(pid, 0)
-        ev["signal"] = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
-        ev["exit"] = os.WEXITSTATUS(status) if os.WIFEXITED(status) else None
-        # As PID 1 of a namespace the process ignores SIGXCPU and dies of the SIGKILL at the hard
-        # limit: its CPU time says it was the time limit (several busy threads beat the clock).
-        cpu_limit = int(math.ceil(self.spec["limits"]["time_s"])) + 1
-        ev["cpu_exhausted"] = usage.ru_utime + usage.ru_stime >= cpu_limit - 0.05
+        proc.wait()
+        code = proc.returncode
+        ev["signal"] = -code if code < 0 else (code - 128 if self.spec["launch"]["signal_exit"] and code > 128 else None)
+        ev["exit"] = code if code >= 0 and ev["signal"] is None else None
         os.close(fd)
         return ev
 
-    @staticmethod
-    def _record(line: bytes, ev: dict) -> None:
-        try:
-            rec = json.loads(line)
-            kind = rec["ev"]
-        except (ValueError, KeyError, TypeError):
-            return
-        if kind == "case" and isinstance(rec.get("i"), int):
+    def _record(self, line: bytes, ev: dict) -> None:
+        if len(line) > MAX_LINE:
+            raise ChannelError("record too long")
+        rec = orjson.loads(line)
+        if not isinstance(rec, dict) or rec.get("ev") not in EVENTS:
+            raise ChannelError("not a record")
+        kind = rec["ev"]
+        if kind == "case":
+            if not isinstance(rec.get("i"), int) or not 0 <= rec["i"] < len(self.spec["tests"]):
+                raise ChannelError("bad case index")
+            if "value" in rec:
+                rec["decoded"] = values.decode(rec["value"])  # bounded depth; raises on anything odd
             ev["results"].setdefault(rec["i"], rec)
         elif kind == "start" and isinstance(rec.get("i"), int):
             ev["started"] = rec["i"]
         elif kind == "blocked" and ev["blocked"] is None:
-            ev["blocked"] = rec
+            ev["blocked"] = {k: str(rec.get(k))[:500] if rec.get(k) is not None else None for k in ("cat", "event", "target")}
         elif kind == "load_error" and ev["load_error"] is None:
             ev["load_error"] = rec
         elif kind == "missing":
-            ev["missing"] = rec
+            ev["missing"] = {"defined": [str(d)[:200] for d in rec.get("defined", [])][:50]}
         elif kind == "output_limit":
             ev["output_limit"] = True
-        elif kind == "ready":
-            ev["ready"] = True
-        elif kind == "internal" and not ev.get("ready") and ev.get("internal") is None:
+        elif kind == "hello" and not ev["hello"]:
+            ev["hello"] = True  # the first one is the runner's: the candidate's code has not run yet
+            pid = rec.get("pid")
+            self.facts["pid"] = f"{pid} (own PID namespace)" if pid in (1, 2) else str(pid)[:20]
+        elif kind == "ready" and not ev.get("ready_at"):
+            ev["ready_at"] = time.monotonic()
+            st = rec.get("status") if isinstance(rec.get("status"), dict) else {}
+            mode, filters = str(st.get("Seccomp", "?"))[:4], str(st.get("Seccomp_filters", "?"))[:4]
+            if "seccomp" not in self.facts:
+                self.facts["seccomp"] = f"{filters} filters in force" if mode == "2" else "none in force"
+            self.facts["capabilities"] = "none" if str(st.get("CapEff", "")).strip("0") == "" else str(st.get("CapEff"))[:20]
+        elif kind == "internal" and not ev.get("ready_at") and ev.get("internal") is None:
             ev["internal"] = str(rec.get("error", ""))[-1500:]
-        elif kind == "facts" and rec.get("proc") in ("own pid namespace", "hidden", "shared"):
-            ev["proc"] = rec["proc"]
         elif kind == "done":
             ev["done"] = True
 
     # -- judging
 
     def judge(self, ev: dict, expected: list[tuple[str, object]]) -> dict:
+        if ev["corrupt"] is not None:
+            return {"status": "channel", "error": ev["corrupt"], "isolation": self.facts}
+        if not ev["hello"]:
+            return {"status": "internal", "error": "the sandboxed process did not start", "isolation": self.facts}
         if ev.get("internal"):
             # The harness failed in the candidate process before the candidate's code ran (such a
             # record is only taken before "ready", so the candidate's code cannot forge one).
@@ -419,8 +275,6 @@ class Checker:
         for i, test in enumerate(tests):
             cases[i].update(name=test["name"], criterion=test["criterion"])  # type: ignore[union-attr]
         status, message = self.status(ev, stop, where, incidents, cases)  # type: ignore[arg-type]
-        if ev.get("proc"):
-            self.facts["proc"] = ev["proc"]
         return {"status": status, "message": message, "cases": cases, "isolation": self.facts, "run_s": ev["run_s"]}
 
     def why_stopped(self, ev: dict) -> dict | None:
@@ -431,7 +285,7 @@ class Checker:
             what = messages.blocked_text(ev["blocked"].get("cat", ""), ev["blocked"].get("target"), ev["blocked"].get("event"))
             return {"kind": "blocked", "reason": "the run was stopped after a forbidden operation",
                     "case": lambda label: messages.case_blocked(label, what)}
-        if ev["timed_out"] or ev["signal"] == signal.SIGXCPU or (ev["signal"] == signal.SIGKILL and ev["cpu_exhausted"] and not ev["done"]):
+        if ev["timed_out"] or ev["signal"] == signal.SIGXCPU:
             return {"kind": "timeout", "reason": "the time limit was reached before it",
                     "case": lambda label: messages.case_timeout(label, t)}
         if ev["load_error"] is not None:
@@ -440,10 +294,8 @@ class Checker:
                     "reason": "the code ran out of memory while loading" if memory else "the code crashed while loading"}
         if ev["missing"] is not None:
             return {"kind": "missing", "reason": f"the code does not define `{self.spec['entry']}`", "case": None}
-        if ev["overflow"] or not ev["done"]:
-            if ev["overflow"]:
-                why = "it sent more data than the checker accepts"
-            elif ev["signal"] is not None:
+        if not ev["done"]:
+            if ev["signal"] is not None:
                 why = messages.signal_text(ev["signal"])
             elif ev["exit"] == 70:  # the harness code in that process failed: the candidate broke it
                 why = "it broke the test harness (e.g. by replacing built-in functions)"
@@ -492,10 +344,9 @@ class Checker:
             return {"passed": False, "ran": True, "message": messages.case_not_plain(label, rec.get("error", "?"))}
         if kind == "exception":
             return {"passed": False, "ran": True, "message": messages.case_raised(label, rec.get("error", "?"), rec.get("line"), rec.get("source"))}
-        try:
-            got = values.decode(rec.get("value"))
-        except Exception:  # noqa: BLE001 - untrusted bytes
-            return {"passed": False, "ran": True, "message": messages.case_not_plain(label, "a value the checker cannot read")}
+        if "decoded" not in rec:
+            return {"passed": False, "ran": True, "message": messages.case_not_plain(label, "no value")}
+        got = rec["decoded"]
         oracle, expected = exp
         if oracle == "error":
             return {"passed": False, "ran": True, "message": messages.case_rubric_error(label, str(expected))}

@@ -160,3 +160,22 @@ def status_structural(missing: list[str]) -> str:
 
 def status_sandbox_failed(detail: str) -> str:
     return f"The code could not be run: the grading sandbox failed ({detail}). This is not a fault in your code."
+
+
+def status_channel_failed(detail: str) -> str:
+    return f"The test results could not be trusted: {detail}. No test credit is given; the grading is marked for review."
+
+
+def channel_failed(detail: str) -> str:
+    return f"the channel from the code's process was corrupted ({detail})"
+
+
+OPT_IN = (
+    "to run it anyway, pass --allow-unsandboxed-code or set allow_unsandboxed_code = true in the config "
+    "(the code can then read and change anything your user can)"
+)
+
+
+def status_not_run(problem: str, installed: bool = False) -> str:
+    fix = "Allow user namespaces for bubblewrap" if installed else "Install bubblewrap"
+    return f"The code was not run: {problem}, so it cannot be isolated. {fix}, or {OPT_IN}."

@@ -17,10 +17,11 @@ Status = Literal[
     "crashed",  # exception while loading, or the process died
     "blocked",  # a forbidden operation (network, processes, signals, files outside the work dir, ...)
     "structural",  # a required module is missing: checked statically, not run
+    "not_run",  # no OS isolation here and running without it was not allowed
 ]
 
 # Statuses for which no test was run at all.
-NOT_RUN: frozenset[str] = frozenset({"no_code", "syntax_error", "structural"})
+NOT_RUN: frozenset[str] = frozenset({"no_code", "syntax_error", "structural", "not_run"})
 
 
 class CaseResult(BaseModel):
@@ -46,7 +47,8 @@ class CodeReport(BaseModel):
     duration_s: float = 0.0  # wall time of the whole check, sandbox start-up included
     run_s: float | None = None  # wall time of the candidate's own run: what time_limit_s bounds
     output_tail: str = ""  # the end of what the code printed (stdout and stderr together)
-    # Which isolation layers were in force (network, filesystem, user, guard): for the record.
+    # Which isolation layers were in force (sandbox, namespaces, network, filesystem, user,
+    # seccomp, guard), as the sandboxed process itself reported them: for the record.
     isolation: dict[str, str] = Field(default_factory=dict)
     # Set when the sandbox itself failed: nothing here is the candidate's fault.
     sandbox_error: str | None = None

@@ -1,27 +1,27 @@
-"""Running a rubric's CodeCheck against a candidate's code, in a sandboxed subprocess.
+"""Running a rubric's CodeCheck against a candidate's code, isolated by bubblewrap.
 
-The grading process only prepares and collects: it writes the spec, starts the harness
-(harness.py) in a new session with a minimal environment, waits with a backstop timeout, then
-kills the whole process group and every process of the run's private uid, and turns the harness's
-record into a CodeReport. The harness does the isolating and the checking (see its docstring).
+The grading process decides how the code may run and prepares everything: the bubblewrap command
+(bwrap.py), the seccomp programs (seccomp.py), the packages the check needs (policy.py). It starts
+the checking process (harness.py), which starts the candidate's process (candidate.py) with that
+command, and turns the checker's record into a CodeReport.
 
-Time limit (`CodeCheck.time_limit_s`): wall clock for the candidate's whole run (loading the code
-and every test); CPU time is capped a second or two above it. Memory (`memory_limit_mb`): address space
-on top of the interpreter and numpy.
+Where bubblewrap cannot run (not installed, or the kernel refuses its namespaces), the code is
+not run at all (status not_run) unless the user allowed running it without isolation
+(policy.allow_unsandboxed). Any failure of the sandbox, the checker or the result channel gives
+a report with `sandbox_error` set: the tests' criteria then get no credit (verdicts.py).
 
-The interpreter runs as `python -s -P -B` rather than `-I`: -I implies -E, which would ignore the
-PYTHONHASHSEED=0 that makes runs repeatable; the environment is built from scratch instead, so
--E would protect against nothing (no PYTHONPATH, PYTHONSTARTUP, ... can be present).
+Time limit (`CodeCheck.time_limit_s`): wall clock for the candidate's own run (loading the code
+and every test, from when its process is ready); CPU time is capped a second above it. Memory
+(`memory_limit_mb`): address space on top of the interpreter and the imported packages.
 """
 
 from __future__ import annotations
 
 import ast
+import base64
 import json
 import os
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,19 +29,21 @@ import time
 from pathlib import Path
 
 from grader.rubric.models import CodeCheck
-from grader.sandbox import messages, policy
+from grader.sandbox import bwrap, messages, policy, seccomp
 from grader.sandbox.report import CaseResult, CodeReport
 from grader.sandbox.structure import missing_modules, structural_report
 
-HARNESS = str(Path(__file__).resolve().parent / "harness.py")
+HERE = Path(__file__).resolve().parent
+HARNESS = str(HERE / "harness.py")
+CANDIDATE_FILES = ("candidate.py", "values.py", "guard.py")  # all the sandbox gets of the grader
 TAIL_BYTES = 2000
+MAX_RECORD = policy.CHECKER_FSIZE
 
 
-def run_code_check(check: CodeCheck, code: str | None, *, extra_hidden: list[str | os.PathLike[str]] | None = None) -> CodeReport:
+def run_code_check(check: CodeCheck, code: str | None, *, allow_unsandboxed: bool | None = None) -> CodeReport:
     """Run `check` against `code` (from extract_code; None or blank gives status no_code).
-    `extra_hidden`: more files or directories the code must not see (a --db path, say); the
-    store (GRADER_DB or the user data dir) and the judge config are always hidden."""
-    return _run(check, code, extra_hidden=extra_hidden)
+    `allow_unsandboxed`: run even without OS isolation (default: policy.unsandboxed_allowed())."""
+    return _run(check, code, allow_unsandboxed=allow_unsandboxed)
 
 
 def _label(text: str) -> str:
@@ -72,9 +74,18 @@ def _syntax_error(code: str) -> str | None:
     return None
 
 
-def _run(check: CodeCheck, code: str | None, *, guard: bool = True, extra_hidden: list | None = None) -> CodeReport:
-    """`guard=False` switches off the in-process audit guard, leaving the OS layers alone: only
-    for the tests that prove those layers hold by themselves."""
+def isolation_problem() -> str | None:
+    """None when bubblewrap can isolate code here, else why not (plain words)."""
+    exe = bwrap.find()
+    if exe is None:
+        return "bubblewrap (bwrap) is not installed"
+    why = bwrap.probe(exe)
+    return None if why is None else f"bubblewrap cannot create its namespaces here ({why})"
+
+
+def _run(check: CodeCheck, code: str | None, *, guard: bool = True, allow_unsandboxed: bool | None = None) -> CodeReport:
+    """`guard=False` switches off the in-process audit hook, leaving the OS layers alone: only for
+    the tests that prove those layers hold by themselves."""
     started = time.perf_counter()
     if code is None or not code.strip():
         return CodeReport(status="no_code", message=messages.status_no_code(), cases=_not_run(check, "no code was found"))
@@ -87,22 +98,100 @@ def _run(check: CodeCheck, code: str | None, *, guard: bool = True, extra_hidden
     missing = missing_modules(check)
     if missing:
         return structural_report(check, code, missing, time.perf_counter() - started)
-    if not hasattr(os, "fork") or sys.platform == "win32":
-        return _failed(check, "running code needs Linux or macOS", started)
+    if sys.platform != "linux":
+        problem: str | None = "running code is isolated only on Linux"
+    else:
+        problem = isolation_problem()
+    allowed = policy.unsandboxed_allowed() if allow_unsandboxed is None else allow_unsandboxed
+    if problem is not None and not allowed:
+        return CodeReport(
+            status="not_run", message=messages.status_not_run(problem, installed=bwrap.find() is not None), cases=_not_run(check, "no OS isolation is available"),
+            duration_s=time.perf_counter() - started, isolation={"sandbox": f"none: {problem}"},
+        )
+    workdir = None
+    opened: list[int] = []
     try:
-        workdir = tempfile.mkdtemp(prefix="grader-sandbox-")
+        modules = tuple(dict.fromkeys(policy.BASE_MODULES + tuple(check.requires)))
+        try:
+            packages = policy.package_entries(modules)
+        except (OSError, RuntimeError, subprocess.SubprocessError, ValueError) as exc:
+            return _failed(check, f"cannot find the packages the check needs: {exc}", started)
+        if problem is None:
+            launch = _bwrap_launch(check, packages, opened)
+        else:
+            workdir = tempfile.mkdtemp(prefix="grader-unsandboxed-")
+            launch = _bare_launch(packages, workdir, problem)
+        return _execute(check, code, launch, guard, started)
     except OSError as exc:
-        return _failed(check, f"cannot create a work directory: {exc.strerror}", started)
-    try:
-        pol = policy.make_policy(workdir, extra_hidden)
-        if pol.uid is not None:  # used as is where no mount namespace gives it a tmpfs
-            os.chown(workdir, pol.uid, pol.gid)  # type: ignore[arg-type]
-        return _execute(check, code, pol, guard, started)
+        return _failed(check, f"cannot prepare the sandbox: {exc}", started)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        for fd in opened:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if workdir is not None:
+            import shutil
+
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _spec(check: CodeCheck, code: str, pol: policy.Policy, guard: bool, token: str) -> dict:
+def _memfd(name: str, data: bytes, opened: list[int]) -> int:
+    fd = os.memfd_create(name, 0)  # not close-on-exec: bubblewrap reads it
+    opened.append(fd)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _bwrap_launch(check: CodeCheck, packages: tuple[tuple[str, str], ...], opened: list[int]) -> dict:
+    facts = {
+        "sandbox": "bubblewrap",
+        "namespaces": "user, mount, pid, network, ipc, uts, cgroup",
+        "network": "none (network namespace)",
+        "filesystem": "Python stdlib and " + ", ".join(n for _, n in packages) + " read-only; private tmpfs work directory",
+        "user": "no capabilities, no new privileges",
+    }
+    files = [(_memfd(name, (HERE / name).read_bytes(), opened), f"{bwrap.LIB}/{name}") for name in CANDIDATE_FILES]
+    seccomp_fd = None
+    no_exec = None
+    try:
+        base, strict = seccomp.programs()
+        seccomp_fd = _memfd("seccomp", base, opened)
+        no_exec = base64.b64encode(strict).decode("ascii")
+    except seccomp.Unavailable as exc:
+        facts["seccomp"] = f"not applied: {exc}"
+    binds, _ = bwrap.python_binds()
+    argv = [bwrap.interpreter(), "-S", "-s", "-B", f"{bwrap.LIB}/candidate.py", "@CHANNEL@"]
+    env = policy.environment(bwrap.WORK)
+    command = bwrap.command(bwrap.find() or "bwrap", list(packages), files, seccomp_fd, policy.WORKDIR_MB, env, argv)
+    inside = {
+        "site": [bwrap.SITE], "workdir": bwrap.WORK, "no_exec": no_exec,
+        "read_roots": [bwrap.LIB, bwrap.SITE] + [dest for _, dest in binds],
+    }
+    return {"argv": command, "fds": list(opened), "cwd": "/", "env": {"PATH": "/usr/bin:/bin"}, "facts": facts,
+            "inside": inside, "signal_exit": True}
+
+
+def _bare_launch(packages: tuple[tuple[str, str], ...], workdir: str, problem: str) -> dict:
+    """No OS isolation (the user allowed it): limits and the audit hook only."""
+    sites = sorted({os.path.dirname(src) for src, _ in packages})
+    binds, _ = bwrap.python_binds()
+    facts = {
+        "sandbox": f"none, allowed by the user ({problem})",
+        "network": "not isolated",
+        "filesystem": "not isolated: everything this user can read or write",
+        "user": "the same user",
+        "seccomp": "not applied",
+    }
+    inside = {"site": sites, "workdir": workdir, "no_exec": None,
+              "read_roots": sites + [str(HERE)] + [dest for _, dest in binds]}
+    argv = [bwrap.interpreter(), "-S", "-s", "-B", str(HERE / "candidate.py"), "@CHANNEL@"]
+    return {"argv": argv, "fds": [], "cwd": workdir, "env": policy.environment(workdir), "facts": facts,
+            "inside": inside, "signal_exit": False}
+
+
+def _spec(check: CodeCheck, code: str, launch: dict, guard: bool, token: str) -> dict:
     tests = []
     for t, (label, described) in zip(check.tests, _labels(check)):
         tests.append({
@@ -112,124 +201,82 @@ def _spec(check: CodeCheck, code: str, pol: policy.Policy, guard: bool, token: s
     return {
         "token": token, "code": code, "entry": check.entry, "kind": check.kind, "signature": check.signature,
         "setup": check.setup, "reference": check.reference, "tests": tests, "requires": list(check.requires),
-        "guard": guard, "isolation": pol.isolation_spec(),
+        "guard": guard, "launch": launch,
         "limits": {
             "time_s": check.time_limit_s, "memory_mb": check.memory_limit_mb, "output_bytes": policy.OUTPUT_CAP,
-            "nproc": policy.NPROC, "nofile": policy.NOFILE, "workdir_mb": policy.WORKDIR_MB,
-            "checker_fsize": policy.CHECKER_FSIZE,
+            "nofile": policy.NOFILE, "checker_fsize": policy.CHECKER_FSIZE, "startup_s": policy.STARTUP_ALLOWANCE_S,
         },
     }
 
 
-def _execute(check: CodeCheck, code: str, pol: policy.Policy, guard: bool, started: float) -> CodeReport:
+def _execute(check: CodeCheck, code: str, launch: dict, guard: bool, started: float) -> CodeReport:
     token = secrets.token_hex(16)
-    backstop = policy.STARTUP_ALLOWANCE_S + 2 * check.time_limit_s
+    backstop = 2 * policy.STARTUP_ALLOWANCE_S + 2 * check.time_limit_s
+    facts = dict(launch["facts"])
     with tempfile.TemporaryFile() as spec_f, tempfile.TemporaryFile() as result_f, tempfile.TemporaryFile() as out_f:
-        spec_f.write(json.dumps(_spec(check, code, pol, guard, token)).encode())
+        spec_f.write(json.dumps(_spec(check, code, launch, guard, token)).encode())
         spec_f.seek(0)
+        env = {k: v for k, v in policy.environment(tempfile.gettempdir()).items()}
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-s", "-P", "-B", HARNESS, str(result_f.fileno())],
-                stdin=spec_f, stdout=out_f, stderr=out_f, pass_fds=(result_f.fileno(),), cwd=pol.workdir,
-                env=policy.environment(pol.workdir), start_new_session=True,
+                stdin=spec_f, stdout=out_f, stderr=out_f, pass_fds=(result_f.fileno(), *launch["fds"]),
+                env=env, start_new_session=True,
             )
         except OSError as exc:
-            return _failed(check, f"cannot start Python: {exc.strerror}", started)
+            return _failed(check, f"cannot start Python: {exc.strerror}", started, facts=facts)
         timed_out = False
         try:
             proc.wait(timeout=backstop)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
-            _kill_all(proc.pid, pol.uid)
+            try:
+                os.killpg(proc.pid, 9)
+            except (ProcessLookupError, PermissionError):
+                pass
             proc.wait()
         result_f.seek(0)
-        raw = result_f.read(policy.CHECKER_FSIZE + 1)
+        raw = result_f.read(MAX_RECORD + 1)
         size = out_f.seek(0, os.SEEK_END)
         out_f.seek(max(0, size - TAIL_BYTES))
         tail = out_f.read().decode("utf-8", errors="replace")
     duration = time.perf_counter() - started
     try:
-        record = json.loads(raw) if raw else None
-    except ValueError:
+        record = json.loads(raw) if raw and len(raw) <= MAX_RECORD else None
+    except (ValueError, RecursionError):
         record = None
     if not isinstance(record, dict) or record.get("token") != token:
-        return _no_record(check, proc.returncode, timed_out, tail, duration)
-    if record.get("status") == "internal":
-        return _failed(check, str(record.get("error", "unknown error")).strip().splitlines()[-1], started, tail)
-    cases = [CaseResult(**{k: c[k] for k in ("name", "criterion", "passed", "message", "ran")}) for c in record["cases"]]
-    status, message = record["status"], record["message"]
-    if status == "ok" and size >= policy.OUTPUT_CAP:
-        status, message = "output_limit", messages.status_output(policy.OUTPUT_CAP, None)
-    return CodeReport(
-        status=status, message=message, cases=cases, duration_s=duration, output_tail=tail,
-        isolation=record.get("isolation", {}), run_s=record.get("run_s"),
-    )
-
-
-def _no_record(check: CodeCheck, returncode: int | None, timed_out: bool, tail: str, duration: float) -> CodeReport:
-    """The harness left no authentic record: it ran past the backstop or was killed."""
-    if timed_out:
-        return CodeReport(
-            status="timeout", message=messages.status_timeout(check.time_limit_s, None),
-            cases=_not_run(check, "the time limit was reached before it"), duration_s=duration, output_tail=tail,
-        )
-    if returncode is not None and returncode > 0:  # the harness failed before it could report
-        last = next((ln for ln in reversed(tail.strip().splitlines()) if ln.strip()), "no output")
-        return CodeReport(
-            status="crashed", message=messages.status_sandbox_failed(f"the harness exited with code {returncode}"),
-            cases=_not_run(check, "the sandbox failed"), duration_s=duration, output_tail=tail,
-            sandbox_error=f"harness exit code {returncode}: {last}",
-        )
-    # Killed by a signal: the candidate reaching its checker where no PID namespace shields it.
-    why = messages.signal_text(-returncode, hint=False) if returncode is not None and returncode < 0 else "no result"
-    return CodeReport(
-        status="crashed", message=messages.status_died(f"the grading process around it was killed: {why}", None),
-        cases=_not_run(check, "the program crashed earlier"), duration_s=duration, output_tail=tail,
-    )
-
-
-def _failed(check: CodeCheck, detail: str, started: float, tail: str = "") -> CodeReport:
-    return CodeReport(
-        status="crashed", message=messages.status_sandbox_failed(detail), cases=_not_run(check, "the sandbox failed"),
-        duration_s=time.perf_counter() - started, output_tail=tail, sandbox_error=detail,
-    )
-
-
-def _kill_all(pgid: int, uid: int | None) -> None:
-    """The harness's process group, then anything still running as the run's private uid (a
-    process that left the group with setsid cannot outlive the run)."""
+        why = "the checker did not finish in time" if timed_out else f"the checker exited with code {proc.returncode} and no result"
+        return _failed(check, why, started, tail, facts=facts)
+    facts.update({str(k): str(v) for k, v in (record.get("isolation") or {}).items()})
+    status = record.get("status")
+    if status == "internal":
+        lines = [ln for ln in str(record.get("error", "unknown error")).strip().splitlines() if ln.strip()]
+        detail = lines[-1] if lines else "unknown error"
+        if detail == "the sandboxed process did not start":
+            bw = next((ln for ln in reversed(tail.strip().splitlines()) if ln.strip()), "")
+            detail += f" ({bw[:300]})" if bw else ""
+        return _failed(check, detail, started, tail, facts=facts)
+    if status == "channel":
+        return _failed(check, messages.channel_failed(str(record.get("error"))), started, tail, facts=facts, channel=True)
     try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    if uid is None:
-        return
-    for _ in range(5):
-        found = False
-        for entry in os.listdir("/proc"):
-            # The owner of /proc/PID is root once a process changed uid (not dumpable): read
-            # the ids from its status instead.
-            if entry.isdigit() and _runs_as(entry, uid):
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                    found = True
-                except (ProcessLookupError, PermissionError):
-                    pass
-        if not found:
-            return
-        time.sleep(0.01)
+        cases = [CaseResult(**{k: c[k] for k in ("name", "criterion", "passed", "message", "ran")}) for c in record["cases"]]
+        message = str(record["message"])
+        report = CodeReport(
+            status=status, message=message, cases=cases, duration_s=duration, output_tail=tail,
+            isolation=facts, run_s=record.get("run_s"),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        return _failed(check, f"the checker's record is malformed ({type(exc).__name__})", started, tail, facts=facts)
+    if report.status == "ok" and size >= policy.OUTPUT_CAP:
+        report = report.model_copy(update={"status": "output_limit", "message": messages.status_output(policy.OUTPUT_CAP, None)})
+    return report
 
 
-def _runs_as(pid: str, uid: int) -> bool:
-    """A live (not zombie) process with `uid` among its user ids."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as f:
-            for line in f:
-                if line.startswith(b"State:") and line.split()[1:2] == [b"Z"]:
-                    return False
-                if line.startswith(b"Uid:"):
-                    return str(uid).encode() in line.split()[1:]
-    except OSError:
-        pass
-    return False
+def _failed(check: CodeCheck, detail: str, started: float, tail: str = "", *, facts: dict | None = None, channel: bool = False) -> CodeReport:
+    message = messages.status_channel_failed(detail) if channel else messages.status_sandbox_failed(detail)
+    return CodeReport(
+        status="crashed", message=message, cases=_not_run(check, "the sandbox failed"),
+        duration_s=time.perf_counter() - started, output_tail=tail, sandbox_error=detail, isolation=facts or {},
+    )

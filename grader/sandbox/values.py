@@ -96,41 +96,51 @@ def _enc_array(a: np.ndarray, budget: list[int], depth: int) -> object:
 # ---- decoding (runs in the checking process, on untrusted data) ------------------------------
 
 
-def decode(data: object) -> object:
+MAX_DEPTH = 64  # tags add a level to each container: the encoder stops at 50 containers
+
+
+def decode(data: object, depth: int = 0) -> object:
+    """Untrusted data from the candidate's process: ValueError for anything the encoder would not
+    have written (nesting too deep, an unknown tag, an integer string too long, ...)."""
+    if depth > MAX_DEPTH:
+        raise ValueError("value nested too deeply")
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
+    d = depth + 1
     if isinstance(data, list):
-        return [decode(x) for x in data]
+        return [decode(x, d) for x in data]
     if not isinstance(data, dict):
         raise ValueError("malformed value")
     tag, v = data.get("$"), data.get("v")
     if tag == "int":
-        return int(v)  # type: ignore[arg-type]
+        if not isinstance(v, str) or len(v) > 4300:
+            raise ValueError("malformed integer")
+        return int(v)
     if tag == "float":
         return float(v)  # type: ignore[arg-type]
     if tag == "complex":
         return complex(float(v[0]), float(v[1]))  # type: ignore[index]
     if tag == "tuple":
-        return tuple(decode(x) for x in v)  # type: ignore[union-attr]
+        return tuple(decode(x, d) for x in v)  # type: ignore[union-attr]
     if tag == "dict":
-        return {_hashable(decode(k)): decode(x) for k, x in v}  # type: ignore[union-attr]
+        return {_hashable(decode(k, d)): decode(x, d) for k, x in v}  # type: ignore[union-attr]
     if tag == "set":
-        return {_hashable(decode(x)) for x in v}  # type: ignore[union-attr]
+        return {_hashable(decode(x, d)) for x in v}  # type: ignore[union-attr]
     if tag == "bytes":
-        return base64.b64decode(v)  # type: ignore[arg-type]
+        return base64.b64decode(v, validate=True)  # type: ignore[arg-type]
     if tag == "ndarray":
         dtype = np.dtype(str(data["dtype"]))
         if dtype.kind not in "biufcUS" or dtype.fields is not None:
             raise ValueError("malformed array")
         shape = tuple(int(s) for s in data["shape"])  # type: ignore[union-attr]
-        return np.frombuffer(base64.b64decode(v), dtype=dtype).reshape(shape).copy()  # type: ignore[arg-type]
+        return np.frombuffer(base64.b64decode(v, validate=True), dtype=dtype).reshape(shape).copy()  # type: ignore[arg-type]
     if tag == "objarray":
         shape = tuple(int(s) for s in data["shape"])  # type: ignore[union-attr]
         out = np.empty(len(v), dtype=object)  # type: ignore[arg-type]
-        out[:] = [decode(x) for x in v]  # type: ignore[union-attr]
+        out[:] = [decode(x, d) for x in v]  # type: ignore[union-attr]
         return out.reshape(shape)
     if tag == "npscalar":
-        arr = decode(v)
+        arr = decode(v, d)
         if not isinstance(arr, np.ndarray) or arr.shape != ():
             raise ValueError("malformed scalar")
         return arr[()]

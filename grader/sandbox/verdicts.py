@@ -20,12 +20,19 @@ class CriterionVerdict(NamedTuple):
 
 def criterion_verdicts(rubric: Rubric, report: CodeReport) -> dict[str, CriterionVerdict]:
     """criterion id -> verdict, for each criterion that has tests (static checks when the report
-    is structural). All passed: met; some: partial (fraction passed/total); none: missed. Empty
-    when the rubric has no code_check or when the sandbox itself failed (not the candidate's fault:
-    the judge decides then)."""
+    is structural). All passed: met; some: partial (fraction passed/total); none: missed.
+    Fail closed: when the sandbox, the checker or the result channel failed, or the code was not
+    run for want of isolation, every tested criterion is missed (no credit, never handed to the
+    judge). Empty when the rubric has no code_check, or when the answer has no code at all (a
+    spoken answer: the judge grades what it describes)."""
     check = rubric.code_check
-    if check is None or report.sandbox_error is not None:
+    if check is None or report.status == "no_code":
         return {}
+    if report.sandbox_error is not None or report.status == "not_run":
+        return {
+            cid: CriterionVerdict("missed", 0.0, f"The tests for this point were not run or cannot be trusted. {report.message}", [])
+            for cid in dict.fromkeys(t.criterion for t in check.tests)
+        }
     structural = report.status == "structural"
     if structural:
         planned = [(f"structure-{i + 1}", s.criterion) for i, s in enumerate(check.structure)]

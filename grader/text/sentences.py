@@ -45,3 +45,32 @@ def split_units(answer: str) -> list[Unit]:
         if m is None:
             break
     return units
+
+
+# A sentence that refers back to the one before it ("它…", "this…", "所以…") or a heading that
+# introduces what follows ("推理时：") makes one claim with its neighbour.
+_REFERS_BACK = re.compile(
+    r"^(?:它们?|其|这(?:个|些|样|里|时|就|也)?|该|此|那么|所以|因此|因而|于是|从而|"
+    r"(?:this|it|they|these|that|which|so|thus|hence|therefore|then)\b)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"[。！？!?；;.]\s*$")
+
+
+def same_sentence(prev: Unit, nxt: Unit) -> bool:
+    """Whether two adjacent units are parts of one sentence: split at a semicolon (a list of
+    points, "解决：换 ReLU；Xavier 初始化；BN"), or at a comma only because the sentence was long."""
+    if nxt.start != prev.end and not prev.text.rstrip().endswith((";", "；")):
+        return False
+    return prev.text.rstrip().endswith((";", "；")) or not _SENTENCE_END.search(prev.text)
+
+
+def linked(prev: Unit, nxt: Unit) -> bool:
+    """Whether two adjacent units make one claim: pieces of one long sentence, a heading ending
+    in a colon and what follows it, or a sentence that refers back to the previous one."""
+    if not _SENTENCE_END.search(prev.text) and nxt.start == prev.end:
+        return True  # split at a comma only because the sentence was long
+    if prev.text.rstrip().endswith((":", "：")):
+        return True
+    return bool(_REFERS_BACK.match(nxt.text.lstrip()))
+

@@ -4,6 +4,9 @@ matching with flexible separators for English, and typo-tolerant matching for lo
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 
 from grader.text.normalize import has_cjk, normalize
@@ -24,12 +27,42 @@ def _term_pattern(term: str) -> re.Pattern[str]:
         # Chinese: the spaces a writer puts between Chinese and English words vary.
         parts = [re.escape(ch) for ch in t.replace(" ", "")]
         return re.compile(r"\s?".join(parts))
-    pieces = [re.escape(p) for p in re.split(r"[\s_\-]+", t) if p]
-    # "running mean" = "running_mean" = "running-mean", and "p_j - y_j" = "p_j-y_j"
-    body = r"\s?[_\-]?\s?".join(pieces)
+    body = _latin_body(t)
     left = r"(?<![a-z0-9])" if t[:1].isalnum() else ""
     right = r"(?![a-z0-9])" if t[-1:].isalnum() else ""
     return re.compile(left + body + right)
+
+
+_TOKEN = re.compile(r"[^\W_]+|\s+|.")
+_OPERATORS = set("+*/=()^<>|")
+
+
+def _latin_body(t: str) -> str:
+    """Words: "running mean" = "running_mean" = "running-mean". Formulas keep their operators:
+    "p-y" is not "p_y" nor "py", "tp/(tp+fp)" = "tp / (tp + fp)"; a hyphen or underscore is an
+    operator when the term has other operators, is spaced ("p_j - y_j") or joins short symbols."""
+    tokens = _TOKEN.findall(t)
+    formula = any(ch in _OPERATORS for ch in t)
+    out: list[str] = []
+    for i, tok in enumerate(tokens):
+        prev = tokens[i - 1] if i else ""
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if tok.isspace():
+            if prev in ("-", "_") or nxt in ("-", "_") or prev in _OPERATORS or nxt in _OPERATORS:
+                continue  # absorbed by the operator's own optional spaces
+            out.append(r"\s?" if formula else r"\s?[_\-]?\s?")
+        elif tok in ("-", "_"):
+            spaced = prev.isspace() or nxt.isspace()
+            short = len(prev.strip()) <= 2 and len(nxt.strip()) <= 2
+            if formula or spaced or short:
+                out.append(r"\s?-\s?" if tok == "-" else "_?")
+            else:
+                out.append(r"\s?[_\-]?\s?")
+        elif tok in _OPERATORS:
+            out.append(r"\s?" + re.escape(tok) + r"\s?")
+        else:
+            out.append(re.escape(tok))
+    return "".join(out)
 
 
 def _typo_distance(word: str) -> int:
@@ -80,20 +113,47 @@ _NEGATION = re.compile(
 
 
 @lru_cache(maxsize=8192)
-def _claim_pattern(pattern: str) -> re.Pattern[str]:
-    """The bank has more patterns than re's own cache holds (512): compile each once."""
-    return re.compile(pattern, re.IGNORECASE)
+def _claim_pattern(pattern: str):
+    """The bank has more patterns than re's own cache holds (512): compile each once. The
+    `regex` module runs the same syntax and, unlike re, can stop a search after a timeout."""
+    import regex
+
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
 
 
-def find_claim(patterns: list[str], norm_text: str) -> re.Match[str] | None:
+# A misconception pattern gets this long on one text; a team rubric's pattern that backtracks
+# catastrophically cannot hang grading. A pattern that runs out of time has found nothing: the
+# grading goes on and the timeout is reported (see pattern_timeouts).
+PATTERN_TIMEOUT_S = 0.25
+_timeouts: ContextVar[list[str] | None] = ContextVar("pattern_timeouts", default=None)
+
+
+@contextmanager
+def pattern_timeouts() -> Iterator[list[str]]:
+    """Collects the patterns that ran out of time inside the block, so a grading can say that
+    a misconception check was incomplete."""
+    token = _timeouts.set([])
+    try:
+        yield _timeouts.get()  # type: ignore[misc]
+    finally:
+        _timeouts.reset(token)
+
+
+def find_claim(patterns: list[str], norm_text: str, denied=None, timeout: float | None = None):
     """First match of a misconception pattern that is not explicitly negated just before it
-    (just before its `claim` group, when it has one)."""
+    (just before its `claim` group, when it has one). `denied(start, end)`, when given, says
+    whether the sentence denies the claim matched there (a negation scope, a refuted claim)."""
     for p in patterns:
-        for m in _claim_pattern(p).finditer(norm_text):
-            # A pattern may scan the whole sentence first (to skip sentences that make another
-            # point) and mark where the claim itself starts with a group named `claim`.
-            start = m.start("claim") if "claim" in m.re.groupindex else m.start()
-            before = norm_text[max(0, start - 12) : start]
-            if not _NEGATION.search(before):
-                return m
+        try:
+            for m in _claim_pattern(p).finditer(norm_text, timeout=timeout or PATTERN_TIMEOUT_S):
+                # A pattern may scan the whole sentence first (to skip sentences that make another
+                # point) and mark where the claim itself starts with a group named `claim`.
+                start = m.start("claim") if "claim" in m.re.groupindex else m.start()
+                before = norm_text[max(0, start - 12) : start]
+                if not _NEGATION.search(before) and not (denied and denied(start, m.end())):
+                    return m
+        except TimeoutError:
+            collected = _timeouts.get()
+            if collected is not None:
+                collected.append(p)
     return None

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
 
-from grader.transcripts.errors import FormatProblem, TranscriptError
+from grader.transcripts.errors import FormatProblem, TranscriptError, unusable_json
 from grader.transcripts.models import FollowUp, QAPair, SkippedItem, SourceRange, Transcript, Turn
 
 __all__ = [
@@ -34,6 +34,7 @@ _READERS = {
     "asr-json": "asr_reader",
     "jsonl": "jsonl_reader",
 }
+MAX_PAIRS = 1_000  # a mock interview has tens; a longer file is an export of many, to be split
 _NAMES = {"text": "text notes", "srt": "SRT", "vtt": "WebVTT", "asr-json": "ASR JSON", "jsonl": "JSONL"}
 
 
@@ -67,6 +68,10 @@ def read_transcript(
         read = reader.read(decoded.text, label_table)
     except FormatProblem as exc:
         raise TranscriptError(path, f"{_NAMES[fmt]}: {exc}") from None
+    except RecursionError:
+        raise TranscriptError(path, f"{_NAMES[fmt]}: nested too deeply to be a transcript") from None
+    except (ValueError, OverflowError) as exc:  # e.g. an integer of thousands of digits in JSON
+        raise TranscriptError(path, f"{_NAMES[fmt]}: unusable content: {unusable_json(exc)}") from None
 
     warnings = list(read.warnings)
     if read.given is not None:
@@ -80,6 +85,10 @@ def read_transcript(
         warnings += resolved.warnings
         pairs, skipped, more = build_pairs(resolved.turns)
         skipped = resolved.skipped + skipped
+    if len(pairs) > MAX_PAIRS:
+        raise TranscriptError(
+            path, f"{len(pairs):,} question/answer pairs; the limit is {MAX_PAIRS:,} per file: split it into smaller files"
+        )
     return Transcript(
         path=str(path),
         format=fmt,

@@ -47,7 +47,7 @@ def _from_content(text: str) -> Format | None:
     if head[:1] in "{[":
         try:
             data = json.loads(text)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or hostile JSON: the reader reports which
             lines = [ln.strip() for ln in text.splitlines() if ln.strip()][:20]
             if lines and all(ln.startswith("{") and ln.endswith("}") for ln in lines):
                 return "jsonl"

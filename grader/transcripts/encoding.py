@@ -8,13 +8,14 @@ accident; charset-normalizer is only consulted when that fails.
 from __future__ import annotations
 
 import codecs
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.transcripts.errors import TranscriptError
 
-MAX_BYTES = 64 * 1024 * 1024  # far above any interview transcript; stops a stray video being slurped
+MAX_BYTES = 32 * 1024 * 1024  # far above any interview transcript; stops a stray video being slurped
 
 # Order matters: the UTF-32-LE BOM begins with the UTF-16-LE one.
 _BOMS = [
@@ -44,6 +45,7 @@ _MAGIC = [
 ]
 
 _ALLOWED_CONTROLS = {"\t", "\n", "\r", "\f", "\v"}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,15 @@ class DecodedText:
 
 def read_text(path: str | Path) -> DecodedText:
     path = Path(path)
+    limit = f"{MAX_BYTES // 2**20} MiB" if MAX_BYTES >= 2**20 else f"{MAX_BYTES:,} bytes"
+    too_large = f"file is too large (over {limit}); split it"
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise TranscriptError(path, f"file is too large ({size / 2**20:.0f} MiB; limit {MAX_BYTES // 2**20} MiB)")
-        data = path.read_bytes()
+        if path.stat().st_size > MAX_BYTES:
+            raise TranscriptError(path, too_large)
+        with path.open("rb") as fh:  # bounded: a device or FIFO has no size to check first
+            data = fh.read(MAX_BYTES + 1)
+        if len(data) > MAX_BYTES:
+            raise TranscriptError(path, too_large)
     except IsADirectoryError:
         raise TranscriptError(path, "is a directory, not a transcript file") from None
     except FileNotFoundError:
@@ -66,6 +72,45 @@ def read_text(path: str | Path) -> DecodedText:
     except OSError as exc:
         raise TranscriptError(path, f"cannot read file ({exc.strerror or exc})") from None
     return decode_bytes(data, path)
+
+
+def read_bytes_limited(stream, limit: int, source: str | Path) -> bytes:
+    """At most `limit` bytes from a binary stream; more is an error, so an endless source
+    (/dev/zero, a pipe that never closes its output) cannot be slurped."""
+    try:
+        data = stream.read(limit + 1)
+    except OSError as exc:
+        raise TranscriptError(source, f"cannot read ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        raise TranscriptError(source, f"is too long: more than {limit:,} bytes")
+    return data
+
+
+def decode_user_text(text: str | bytes, source: str) -> str:
+    """Text a user typed or piped (an --answer, stdin, a line in practice), decoded exactly like
+    a transcript file. Bytes that were not valid UTF-8 reach Python as lone surrogates
+    (surrogateescape); they are turned back into the original bytes and decoded properly, so no
+    surrogate ever reaches the store."""
+    if isinstance(text, str):
+        if not _SURROGATE.search(text):
+            return text.replace("\r\n", "\n").replace("\r", "\n")
+        try:
+            text = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            raise TranscriptError(source, "contains invalid characters (lone UTF-16 surrogates)") from None
+    if not text.strip():
+        return ""
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason == "unexpected end of data":  # input cut inside a character (Ctrl-D)
+            text = text[: exc.start]
+    try:
+        return decode_bytes(text, source).text
+    except TranscriptError as exc:
+        if exc.problem == "file is empty":  # e.g. nothing after a byte-order mark
+            return ""
+        raise
 
 
 def decode_bytes(data: bytes, path: str | Path = "<bytes>") -> DecodedText:

@@ -16,3 +16,11 @@ class TranscriptError(ValueError):
 
 class FormatProblem(Exception):
     """Raised by a reader that knows what is wrong but not which file it is; becomes a TranscriptError."""
+
+
+def unusable_json(exc: BaseException) -> str:
+    """What a JSON parser's non-syntax failure means, in one short line."""
+    text = str(exc)
+    if "integer string conversion" in text:
+        return "a number with too many digits"
+    return text.splitlines()[0][:120] if text else type(exc).__name__

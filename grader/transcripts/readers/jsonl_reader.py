@@ -7,7 +7,7 @@ import json
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from grader.transcripts.errors import FormatProblem
+from grader.transcripts.errors import FormatProblem, unusable_json
 from grader.transcripts.labels import Labels
 from grader.transcripts.models import SkippedItem, SourceRange
 from grader.transcripts.readers import ReadResult
@@ -43,6 +43,10 @@ def read(text: str, labels: Labels) -> ReadResult:  # labels unused: JSONL state
             err = exc.errors()[0]
             field = ".".join(str(p) for p in err["loc"])
             problem = f"{field + ': ' if field else ''}{err['msg']}".replace("Value error, ", "")
+        except RecursionError:
+            problem = "JSON nested too deeply"
+        except ValueError as exc:  # an integer of thousands of digits
+            problem = f"unusable JSON: {unusable_json(exc)}"
         else:
             result.given.append(
                 GivenPair(

@@ -1,0 +1,185 @@
+"""What a sentence denies: negation scopes ("不用 batch 的均值", "does not use the batch mean") and
+refuted claims ("有人说…，这是错的", "it is a myth that …"). Works on normalised text (see
+`grader.text.normalize`), Chinese and English. A term inside a denied span is not asserted by the
+sentence: it earns no credit and, for a listed wrong claim, costs nothing."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+# A negator denies what follows it up to the end of its clause or a contrast word ("不是 X 而是 Y":
+# X denied, Y affirmed; "X 而不是 Y": Y denied). "不" alone negates ("不更新", "不稳定") except in
+# the words where it does not ("不同", "不断", "不仅", ...).
+_NEGATOR = re.compile(
+    r"(?:而不是|而非|并不是|并非|并不|并没有?|并未|从未|不是|不会|不能|不用|不再|不需要?|不必|无需|无须|"
+    r"不应该?|不该|不要|没有|没(?!错)|从不|决不|绝不|谈不上|算不上|称不上|说不上|"
+    r"不(?!同|断|仅|但|只|止|少|过|管|论|久|如|然|错|光|一定|得不|妨|外乎|对称|可避免|确定|平衡|均衡|变|等式|规则|连续|可导))"
+    r"|\b(?:not(?! only| just| merely)|never|cannot|neither|nor|no(?! matter| doubt)|rather than|instead of|stops? using|stopped using)\b|n['’]t\b"
+)
+# A denial stops at a clause boundary or where the sentence turns ("而是", "but").
+_SCOPE_END = re.compile(
+    r"[，,;；:：。!！?？\x00()（）]|而是|但是|但|却|(?<![然因从进反])而(?!且)|只是|其实|实际上|反而|"
+    r"\b(?:but|however|instead|rather|yet|whereas|while|although|though|actually)\b"
+)
+_CONDITIONAL = re.compile(r"(?:如果|若|要是|假如|一旦|倘若|\bif|\bwhether|\bor)\s?$")
+TERM_REACH_ZH = 4  # a negated term follows its negator closely: "不用当前 batch"
+TERM_REACH_EN = 12  # "not use the batch mean"
+ZH_SCOPE = 16  # characters a Chinese negator reaches
+EN_SCOPE = 40  # characters an English one reaches (about six words)
+
+# "有人说 X" / "it is a myth that X": X is a claim the writer rejects.
+_REFUTE_BEFORE = re.compile(
+    r"(?:有人(?:会)?(?:说|认为|以为|觉得|觉得是|写成|当成|理解成|搞成)|(?:很多|不少|许多|一些|有些|部分)(?:人|同学|初学者)?(?:会)?(?:以为|认为|觉得|说|误以为)|"
+    r"(?:常|经常|往往|通常|一般)?被(?:误)?(?:理解|认为|说|当|看)(?:成|为|作)|常有人说|常听人说|听人说|常听到|经常听到|(?:有|有一)种说法(?:是|认为|称)?|有说法(?:是|认为|称)|网上(?:有人)?说|以前我?以为|我以前以为|误以为|错误地?认为|"
+    r"(?:一个|一种)?常见(?:的)?(?:误解|误区|错误|说法)(?:是|就是|：|:))"
+    r"|\b(?:(?:it is|it['’]s) (?:a )?(?:myth|misconception|common misconception|mistake) (?:that|to think|to say)|"
+    r"a (?:common )?(?:mistake|misconception|misunderstanding|myth) is (?:to (?:think|believe|say|assume) )?(?:that )?|"
+    r"(?:some|many|most)(?: people)? (?:say|think|believe|claim|assume)(?: that)?|"
+    r"people (?:often |sometimes )?(?:say|think|believe|claim|assume)(?: that)?|"
+    r"it is (?:often |commonly |sometimes )?(?:said|believed|claimed|assumed) that|"
+    r"contrary to (?:the )?(?:popular|common) (?:belief|view|claim) that|you might think(?: that)?)"
+)
+# "X，这是错的" / "X - that's a myth": what comes before is rejected.
+_REFUTE_AFTER = re.compile(
+    r"(?:这|那|这个|这种|这样|此|该)?(?:个|种)?(?:说法|理解|观点|想法)?(?:其实|实际上|完全|根本)?"
+    r"(?:是|就是)?(?:(?:很多|不少|许多)人的|(?:一个|一种|个)?常见的)?"
+    r"(?:错的|错误的|不对的|误解|误区|谬误|不成立的?|不正确的?|并?不对|并不正确|并?不是这样的?|其实不是|其实不然|并非如此)"
+    r"(?=\s?(?:[，,。;；:：!！?？)\x00—-]|$))"
+    r"|\b(?:(?:this|that|which) (?:is|was) (?:wrong|incorrect|false|a myth|a misconception|not true|not correct)|"
+    r"(?:that|this)['’]s (?:wrong|incorrect|false|a myth|a misconception|not true)|is a (?:myth|misconception))\b"
+)
+# A rejecting prefix reaches to the end of its sentence unless the sentence turns back.
+_TURN = re.compile(r"[，,;；]\s?(?:但|但是|其实|实际上|事实上|而|正确的是)|\b(?:but|however|actually|in fact)\b")
+
+
+# "我不认为 X" / "I don't think X": X is denied as a whole, however far its terms are.
+_DISBELIEF = re.compile(
+    r"(?:不认为|不觉得|不相信|不同意|并不是说|不是说|谈不上|算不上)"
+    r"|\b(?:(?:don['’]t|do not|doesn['’]t|does not) (?:think|believe|agree)(?: that)?|disagree that|it is not true that|it['’]s not true that)\b"
+)
+# "否则…" / "otherwise …": what happens in another case, not what the writer asserts for this one.
+_HYPOTHETICAL = re.compile(
+    r"不然|否则|要不然|要是忘|如果忘|忘了|忘记|万一|\b(?:otherwise|unless|if you forget|forgetting|if you don't|if you do not)\b"
+)
+
+
+@dataclass
+class Denials:
+    """Denied spans of one normalised sentence, as sorted, merged (start, end) pairs."""
+
+    negated: list[tuple[int, int]] = field(default_factory=list)
+    refuted: list[tuple[int, int]] = field(default_factory=list)
+    length: int = 0
+    # What "我不认为…"/"I don't think …" denies: the whole proposition, to the end of its clause.
+    disbelieved: list[tuple[int, int]] = field(default_factory=list)
+    # From "否则"/"otherwise" to the end of its sentence: another case than the one asserted.
+    hypothetical: list[tuple[int, int]] = field(default_factory=list)
+
+    def is_hypothetical(self, pos: int) -> bool:
+        return self._inside(self.hypothetical, pos)
+
+    def _inside(self, spans: list[tuple[int, int]], pos: int) -> bool:
+        i = bisect_right(spans, (pos, float("inf"))) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+    def is_negated(self, pos: int) -> bool:
+        return self._inside(self.negated, pos)
+
+    def negates_term(self, pos: int, text: str) -> bool:
+        """Whether a term starting at `pos` is itself denied: a negator right before it ("不用
+        batch 的均值", "does not use the batch mean"), not one that denies a verb further back
+        ("没法框住旋转的物体" still speaks of rotated objects)."""
+        reach = TERM_REACH_EN if text[pos : pos + 1].isascii() else TERM_REACH_ZH
+        if self._inside(self.disbelieved, pos):
+            return True
+        return any(s <= pos < e and pos - s <= reach for s, e in self.negated)
+
+    def is_refuted(self, pos: int) -> bool:
+        return self._inside(self.refuted, pos)
+
+    def denies(self, pos: int) -> bool:
+        return self.is_negated(pos) or self.is_refuted(pos)
+
+    def negators_before(self, pos: int) -> int:
+        """How many negation scopes cover `pos` (two negations cancel: "不是不会")."""
+        return sum(1 for s, e in self.negated if s <= pos < e)
+
+    @property
+    def fully_refuted(self) -> bool:
+        """The whole sentence is a claim put up to be rejected."""
+        covered = sum(e - s for s, e in self.refuted)
+        return self.length > 0 and covered >= 0.6 * self.length
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def _scope_end(text: str, start: int, reach: int) -> int:
+    m = _SCOPE_END.search(text, start, min(len(text), start + reach))
+    return m.start() if m else min(len(text), start + reach)
+
+
+def negation_scopes(text: str) -> list[tuple[int, int]]:
+    """(start, end) of what each negator denies: from the end of the negator to the end of its
+    clause, a contrast word, or its reach."""
+    scopes = []
+    for m in _NEGATOR.finditer(text):
+        s = m.start()
+        # "如果没有 X" / "if not" set a condition; "是不是", "会不会" ask a question.
+        if _CONDITIONAL.search(text[max(0, s - 4) : s]) or (
+            m.group()[0] == "不" and 0 < s < len(text) - 1 and text[s - 1] == text[s + 1]
+        ):
+            continue
+        english = m.group()[0].isascii()
+        scopes.append((m.end(), _scope_end(text, m.end(), EN_SCOPE if english else ZH_SCOPE)))
+    return scopes
+
+
+def _clause_start(text: str, pos: int) -> int:
+    """Start of the clause that ends at `pos`, skipping the punctuation right before it."""
+    head = text[:pos].rstrip(" ，,;；:：—-")
+    starts = [m.end() for m in re.finditer(r"[，,;；。!！?？\x00]", head)]
+    return starts[-1] if starts else 0
+
+
+@lru_cache(maxsize=4096)
+def denials(text: str) -> Denials:
+    """The denied spans of one normalised sentence."""
+    refuted: list[tuple[int, int]] = []
+    for m in _REFUTE_BEFORE.finditer(text):
+        turn = _TURN.search(text, m.end())
+        after = _REFUTE_AFTER.search(text, m.end())
+        stops = [x.start() for x in (turn, after) if x]
+        refuted.append((m.start(), min(stops) if stops else len(text)))
+    for m in _REFUTE_AFTER.finditer(text):
+        start = _clause_start(text, m.start())
+        if text[start : m.start()].strip(" ，,;；:：—-"):
+            refuted.append((start, m.end()))
+    scopes = [(s, e) for s, e in negation_scopes(text) if e > s]
+    disbelieved = [(m.end(), _scope_end(text, m.end(), len(text))) for m in _DISBELIEF.finditer(text)]
+    hypo = []
+    for m in _HYPOTHETICAL.finditer(text):
+        end = text.find("\x00", m.start())
+        hypo.append((m.start(), end if end >= 0 else len(text)))
+    return Denials(
+        negated=sorted(scopes), refuted=_merge(refuted), length=len(text), hypothetical=_merge(hypo),
+        disbelieved=_merge(disbelieved),
+    )
+
+
+def refutes_previous(text: str) -> bool:
+    """A sentence that opens by rejecting what was just said ("这是错的。", "That's a myth.")."""
+    m = _REFUTE_AFTER.match(text.lstrip(" ，,"))
+    return bool(m) and m.end() > 0 and not re.search(r"\w", text.lstrip(" ，,")[m.end() :][:2] or "")

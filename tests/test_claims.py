@@ -1,0 +1,287 @@
+"""Claim-level grading by the offline judge: concept groups met inside one claim, relations
+(binds, order, direction, ratio) that a swapped or reversed answer fails, negation and refutation
+on both sides of a match, and how penalties combine with earned credit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.grading.models import (
+    CriterionGrade,
+    Feedback,
+    MisconceptionHit,
+    graded,
+    penalty_applied,
+    total_score,
+)
+from grader.judges.offline import OfflineJudge, judge_info
+from grader.judges.relations import evaluate, reverse
+from grader.rubric.lint import lint_rubric
+from grader.rubric.loader import load_file
+from grader.text.negation import denials, refutes_previous
+from grader.text.normalize import normalize
+from grader.text.terms import find_term_all
+
+FIXTURE = Path(__file__).parent / "fixtures" / "claims" / "claims-demo.yaml"
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    r, problems = load_file(FIXTURE)
+    assert r is not None, problems
+    return r
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return OfflineJudge()
+
+
+def verdict(judge, rubric, answer: str, crit: str):
+    g = judge.grade(rubric, answer)
+    c = next(c for c in g.criteria if c.id == crit)
+    return c.verdict, c.flags, g
+
+
+# --- 1. groups inside one claim ----------------------------------------------------------------
+
+def test_groups_spread_over_unrelated_sentences_do_not_meet_a_criterion(judge, rubric):
+    v, _, _ = verdict(judge, rubric, "训练时 BN 用当前 batch 的均值做归一化。", "train-batch-mean")
+    assert v == "met"
+    v, _, _ = verdict(judge, rubric, "精确率是一个重要指标。我们先数一数真正例有多少个。", "precision-formula")
+    assert v == "partial"
+
+
+def test_a_sentence_that_refers_back_makes_one_claim_with_the_one_before(judge, rubric):
+    v, _, _ = verdict(judge, rubric, "训练时 BN 要做归一化。它用的是当前 batch 的均值。", "train-batch-mean")
+    assert v == "met"
+
+
+# --- 2. relations ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "crit, right, turned",
+    [
+        ("bn-ln-axes", "BN 在 batch 维度上跨样本归一化，LN 在每个样本内部归一化。", "BN 对每个样本内部的所有特征归一化，LN 在 batch 维度上跨样本归一化。"),
+        ("bn-ln-axes", "BatchNorm normalises across the batch, while LayerNorm normalises within each sample.",
+         "BatchNorm normalises within each sample, while LayerNorm normalises across the batch."),
+        ("conv-then-bn", "先做卷积再做 BN。", "先做 BN 再做卷积。"),
+        ("conv-then-bn", "The conv comes first, followed by BN.", "BN is applied before the conv."),
+        ("batch-variance", "batch 越大，梯度方差越小。", "batch 越大，梯度方差越大。"),
+        ("batch-variance", "Increasing the batch size reduces the gradient variance.", "Increasing the batch size increases the gradient noise."),
+        ("precision-formula", "精确率等于 TP 除以 TP+FP。", "精确率 = (TP+FP)/TP。"),
+    ],
+)
+def test_a_turned_round_claim_earns_nothing_and_is_flagged(judge, rubric, crit, right, turned):
+    v, flags, _ = verdict(judge, rubric, right, crit)
+    assert v == "met" and "reversed_relation" not in flags
+    v, flags, g = verdict(judge, rubric, turned, crit)
+    assert v == "missed" and "reversed_relation" in flags
+    c = next(c for c in g.criteria if c.id == crit)
+    assert "Turned round" in c.rationale and c.evidence[0].quote == turned
+    # the feedback says what is wrong and what is right
+    assert any(turned in line for line in g.feedback.fix)
+
+
+def test_a_negated_polarity_word_turns_the_direction_round(judge, rubric):
+    v, flags, _ = verdict(judge, rubric, "batch 变大以后，梯度方差不会变小。", "batch-variance")
+    assert (v, flags) == ("missed", ["reversed_relation"])
+
+
+def test_a_claim_that_does_not_say_which_way_is_at_most_partial(judge, rubric):
+    v, flags, _ = verdict(judge, rubric, "精确率和 TP 有关系。", "precision-formula")
+    assert v == "partial" and "relation_absent" in flags
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("precision = tp / (tp + fp)", "satisfied"),
+        ("预测为正的样本中真正例的比例", "satisfied"),
+        ("真正例中预测为正的比例", "reversed"),
+        ("the fraction of predicted positives that are true positives", "satisfied"),
+        ("tp 占预测为正的比例", "satisfied"),
+    ],
+)
+def test_ratio_forms(rubric, text, status):
+    rel = rubric.criterion("precision-formula").relations[0]
+    assert evaluate(rel, normalize(text)) == status
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("bn 放在卷积后面", "satisfied"),
+        ("bn 放在卷积之前", "reversed"),
+        ("卷积 → bn → relu", "satisfied"),
+        ("bn is applied after the conv", "satisfied"),
+        ("卷积和 bn 都很常用", "absent"),
+    ],
+)
+def test_order_forms(rubric, text, status):
+    assert evaluate(rubric.criterion("conv-then-bn").relations[0], text) == status
+
+
+def test_one_property_given_to_both_entities_is_reversed(rubric):
+    rel = rubric.criterion("bn-ln-axes").relations[0]
+    assert evaluate(rel, normalize("BN 和 LN 其实都是对每个样本内部归一化")) == "reversed"
+
+
+def test_the_automatic_reversal_turns_each_kind_round(rubric):
+    for crit in ("bn-ln-axes", "conv-then-bn", "batch-variance", "precision-formula"):
+        rel = rubric.criterion(crit).relations[0]
+        claim = normalize(rubric.criterion(crit).statement.zh)
+        assert evaluate(rel, claim) == "satisfied", crit
+        assert evaluate(rel, reverse(rel, claim)) == "reversed", crit
+
+
+# --- lint --------------------------------------------------------------------------------------
+
+def test_lint_accepts_relations_the_reference_satisfies(rubric):
+    assert lint_rubric(FIXTURE, rubric) == []
+
+
+def test_lint_names_file_criterion_and_relation_the_reference_does_not_satisfy(rubric):
+    ref = rubric.reference_answer.model_copy(update={"zh": "先做 BN 再做卷积。", "en": "BN comes before the conv."})
+    broken = rubric.model_copy(update={"reference_answer": ref})
+    messages = [(p.field, p.message) for p in lint_rubric(FIXTURE, broken) if "relations" in p.field]
+    assert ("criteria[1].relations[0]", "no claim of the reference answer satisfies order conv → BN ('conv-then-bn')") in messages
+
+
+def test_lint_reports_a_reference_claim_that_turns_a_relation_round(rubric):
+    ref = rubric.reference_answer.model_copy(update={"zh": rubric.reference_answer.zh + "\n也有人先做 BN 再做卷积。"})
+    broken = rubric.model_copy(update={"reference_answer": ref})
+    problems = [p.message for p in lint_rubric(FIXTURE, broken) if p.field == "criteria[1].relations[0]"]
+    assert problems == ["order conv → BN ('conv-then-bn'): the reference claim '也有人先做bn再做卷积。' evaluates as reversed"]
+
+
+def test_lint_reports_a_relation_whose_reversal_is_not_caught(rubric):
+    # "与 batch 成反比" settles the direction but has no polarity word to flip.
+    crit = rubric.criterion("batch-variance")
+    ref = rubric.reference_answer.model_copy(update={"zh": "梯度方差与 batch 成反比。", "en": None})
+    broken = rubric.model_copy(update={"reference_answer": ref})
+    problems = [p for p in lint_rubric(FIXTURE, broken) if p.field == "criteria[2].relations[0]"]
+    assert evaluate(crit.relations[0], normalize("梯度方差与 batch 成反比")) == "satisfied"
+    assert len(problems) == 1 and "evaluates as satisfied, not reversed" in problems[0].message
+
+
+# --- 3. negation and refutation ----------------------------------------------------------------
+
+@pytest.mark.parametrize("answer", ["BN 训练时不用 batch 的均值。", "During training BN does not use the batch mean."])
+def test_a_negated_true_statement_earns_nothing(judge, rubric, answer):
+    v, _, _ = verdict(judge, rubric, answer, "train-batch-mean")
+    assert v == "missed"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "有人说测试时也用 batch 的均值，这是错的。",
+        "很多人以为测试时也用 batch 的均值。其实不对。",
+        "测试时不是用 batch 的均值，而是用 running mean。",
+        "It is a myth that at test time BN uses the batch mean.",
+        "A common mistake is to think that at test time it uses the batch mean.",
+    ],
+)
+def test_a_wrong_claim_stated_to_reject_it_costs_nothing(judge, rubric, answer):
+    g = judge.grade(rubric, answer)
+    assert g.misconceptions == []
+
+
+def test_the_same_wrong_claim_asserted_is_flagged(judge, rubric):
+    g = judge.grade(rubric, "测试时也用 batch 的均值。")
+    assert [m.id for m in g.misconceptions] == ["test-uses-batch-mean"]
+
+
+def test_denials_mark_what_is_rejected_and_what_is_affirmed():
+    text = normalize("不是用 batch 均值，而是用 running mean")
+    d = denials(text)
+    assert d.denies(text.index("batch")) and not d.denies(text.index("running"))
+    text = normalize("推理时用 running mean 而不是 batch 统计量")
+    d = denials(text)
+    assert d.denies(text.index("batch")) and not d.denies(text.index("running"))
+    # a negator denies the term right after it, or a whole proposition it disbelieves; not the
+    # object of a negated verb further on
+    text = normalize("轴对齐的矩形框没法紧致地框住旋转的物体")
+    assert not denials(text).negates_term(text.index("旋转"), text)
+    text = normalize("我不认为 SVM 只依赖支持向量")
+    assert denials(text).negates_term(text.index("支持向量"), text)
+    # "not only … but also", a condition or a question is not a denial
+    assert denials(normalize("BN not only speeds up training but also regularises")).negated == []
+    assert denials(normalize("如果没有残差连接，网络会退化")).negated == []
+    assert denials(normalize("是不是要更新")).negated == []
+
+
+def test_a_sentence_that_rejects_the_previous_one_refutes_it():
+    assert refutes_previous(normalize("这是错的。")) and refutes_previous(normalize("That's a myth."))
+    assert not refutes_previous(normalize("这是训练时的做法。"))
+
+
+def test_what_happens_otherwise_is_not_what_the_claim_asserts(rubric):
+    rel = rubric.criterion("bn-ln-axes").relations[0]
+    text = normalize("BN 在 batch 维度上归一化，否则 LN 就会在 batch 维度上归一化")
+    assert denials(text).is_hypothetical(text.index("ln"))
+    assert evaluate(rel, text) == "satisfied"
+
+
+# --- 4. best evidence after removing wrong sentences -------------------------------------------
+
+def test_a_wrong_sentence_does_not_erase_credit_earned_elsewhere(judge, rubric):
+    v, _, g = verdict(judge, rubric, "训练时 BN 用当前 batch 的均值做归一化。测试时也用 batch 的均值。", "train-batch-mean")
+    assert v == "met" and [m.id for m in g.misconceptions] == ["test-uses-batch-mean"]
+
+
+def test_a_sentence_asserting_a_wrong_claim_earns_no_partial_credit(judge, rubric):
+    v, flags, g = verdict(judge, rubric, "训练时和测试时都用 batch 的均值。", "train-batch-mean")
+    assert v == "missed" and "in_wrong_claim" in flags and g.score == 0
+
+
+# --- 5. penalties ------------------------------------------------------------------------------
+
+def _crit(points: float) -> CriterionGrade:
+    return CriterionGrade(id="x", verdict="met", points=points, max_points=points)
+
+
+def _mis(penalty: float) -> MisconceptionHit:
+    return MisconceptionHit(id="m", claim="c", correction="k", penalty=penalty)
+
+
+def test_penalties_take_at_most_three_quarters_of_the_earned_points():
+    assert penalty_applied([_crit(4)], [_mis(2), _mis(2)]) == 3
+    assert total_score([_crit(4)], [_mis(2), _mis(2)], 10) == 1
+    assert total_score([_crit(8)], [_mis(2)], 10) == 6  # under the cap: the full penalty
+    assert total_score([], [_mis(2)], 10) == 0
+
+
+def test_a_capped_penalty_is_stated_in_the_grading(rubric):
+    g = graded(rubric, judge_info(), [_crit(4)], [_mis(2), _mis(2)], Feedback())
+    assert g.score == 1 and g.percent == 10
+    assert g.notes == ["penalties 4 capped at 3 (0.75 of the 4 points earned)"]
+    assert graded(rubric, judge_info(), [_crit(8)], [_mis(2)], Feedback()).notes == []
+
+
+# --- 6. formula terms keep their operators -----------------------------------------------------
+
+@pytest.mark.parametrize(
+    "term, text, found",
+    [
+        ("p-y", "梯度是 p - y", True),
+        ("p-y", "梯度是 p_y", False),
+        ("p-y", "梯度是 py", False),
+        ("p_y", "p_y 是第 y 类的概率", True),
+        ("p_y", "p-y", False),
+        ("TP+FP", "tp + fp", True),
+        ("TP/(TP+FP)", "tp / (tp + fp)", True),
+        ("TP/(TP+FP)", "tp (tp + fp)", False),
+        ("1-p", "1 - p", True),
+        ("1-p", "1p", False),
+        ("running mean", "running_mean", True),
+        ("running mean", "running-mean", True),
+        ("running_mean", "running mean", True),
+        ("mini-batch", "minibatch", True),
+    ],
+)
+def test_formula_terms_keep_their_operators_and_words_their_separators(term, text, found):
+    assert bool(find_term_all(term, normalize(text))) is found
