@@ -38,21 +38,60 @@ def find_chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+SANDBOX_HINT = (
+    "bubblewrap is not installed, so candidates' code cannot be isolated here: the attack tests are "
+    "skipped, and the project's own code (reference solutions, fixtures) runs without isolation. "
+    "Install it with `apt-get install -y bubblewrap` (Debian/Ubuntu)."
+)
+
+
+def sandbox_problem() -> str | None:
+    """None when bubblewrap can isolate code on this machine, else why not."""
+    from grader.sandbox.runner import isolation_problem
+
+    return isolation_problem()
+
+
+def pytest_sessionstart(session):
+    if os.environ.get("CI") and sandbox_problem() is not None:
+        raise pytest.UsageError(f"CI must be able to run the code sandbox: {sandbox_problem()}")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "hostile: runs hostile code, so only inside the real sandbox")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Hostile code never runs without isolation: those tests skip, saying why."""
+    if sandbox_problem() is None:
+        return
+    skip = pytest.mark.skip(reason=SANDBOX_HINT)
+    for item in items:
+        if "hostile" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_report_header(config):
-    """Say at the top of every run whether the browser checks will run."""
+    """Say at the top of every run whether the browser and sandbox checks will run."""
     path = find_chromium()
     if path:
-        return f"chromium: {path} (HTML report checked in a real browser)"
-    if os.environ.get("CI"):
-        return "chromium: MISSING and CI is set: the browser checks will fail"
-    return f"chromium: not found: {BROWSER_HINT}"
+        lines = [f"chromium: {path} (HTML report checked in a real browser)"]
+    elif os.environ.get("CI"):
+        lines = ["chromium: MISSING and CI is set: the browser checks will fail"]
+    else:
+        lines = [f"chromium: not found: {BROWSER_HINT}"]
+    problem = sandbox_problem()
+    lines.append("sandbox: bubblewrap" if problem is None else f"sandbox: {problem}: {SANDBOX_HINT}")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter):
-    """A skipped browser check is named at the end of every run, even under -q."""
+    """A skipped browser or sandbox check is named at the end of every run, even under -q."""
     skipped = [r for r in terminalreporter.stats.get("skipped", []) if BROWSER_HINT in str(r.longrepr)]
     if skipped:
         terminalreporter.write_line(f"{len(skipped)} browser check(s) skipped: {BROWSER_HINT}", yellow=True)
+    if sandbox_problem() is not None:
+        terminalreporter.write_line(SANDBOX_HINT, yellow=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -72,6 +111,19 @@ def isolated_env(tmp_path, monkeypatch):
     config = tmp_path / "config.toml"
     config.touch()  # an empty config: defaults (a named config file must exist)
     monkeypatch.setenv("GRADER_CONFIG", str(config))
+    if _NO_SANDBOX():
+        # Only code written for this project runs in the tests that are not skipped.
+        config.write_text("allow_unsandboxed_code = true\n", encoding="utf-8")
+        monkeypatch.setattr("grader.sandbox.policy._allow_unsandboxed", True)
+
+
+def _no_sandbox_once():
+    from functools import lru_cache
+
+    return lru_cache(maxsize=1)(lambda: sandbox_problem() is not None)
+
+
+_NO_SANDBOX = _no_sandbox_once()
 
 
 @pytest.fixture(scope="session")

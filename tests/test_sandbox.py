@@ -499,6 +499,7 @@ def test_a_failing_harness_is_a_sandbox_error_not_a_verdict(tmp_path, monkeypatc
 # ---- hostile submissions: contained, reported, the grader survives ---------------------------------
 
 
+@pytest.mark.hostile
 def test_infinite_loop_times_out_and_later_tests_are_not_run():
     check = tiny(tests=[
         {"name": "first", "call": "f()", "expect": "1", "criterion": "works"},
@@ -511,6 +512,7 @@ def test_infinite_loop_times_out_and_later_tests_are_not_run():
     assert report.duration_s < 10
 
 
+@pytest.mark.hostile
 def test_infinite_loop_at_import_and_sleeping_forever_time_out():
     report = run_code_check(tiny(), "while True:\n    pass\n")
     assert report.status == "timeout"
@@ -520,6 +522,7 @@ def test_infinite_loop_at_import_and_sleeping_forever_time_out():
     assert report.status == "timeout"
 
 
+@pytest.mark.hostile
 @pytest.mark.parametrize("code, what", [
     ("import os\ndef f():\n    while True:\n        os.fork()\n", "start another process (os.fork)"),
     ("import subprocess\ndef f():\n    return subprocess.run(['ls'])\n", "start another process (subprocess.Popen)"),
@@ -533,6 +536,7 @@ def test_infinite_loop_at_import_and_sleeping_forever_time_out():
     ("def f():\n    return open('/etc/passwd').read()\n", "read a file outside its working directory (/etc/passwd)"),
     ("import os\ndef f():\n    return os.listdir('/')\n", "read a file outside its working directory (/)"),
 ], ids=["fork-bomb", "subprocess", "os-system", "socket", "urllib", "kill-parent", "ctypes", "symlink", "setrlimit", "read-etc", "list-root"])
+@pytest.mark.hostile
 def test_forbidden_operations_are_blocked(code, what):
     report = run_code_check(tiny(), code)
     assert report.status == "blocked"
@@ -540,6 +544,7 @@ def test_forbidden_operations_are_blocked(code, what):
     assert failing(report) == {"t": f"f() tried to {what}; the run was stopped"}
 
 
+@pytest.mark.hostile
 def test_forbidden_operation_at_import_time_is_blocked():
     report = run_code_check(tiny(), "import os\nos.fork()\ndef f():\n    return 1\n")
     assert report.status == "blocked"
@@ -547,11 +552,13 @@ def test_forbidden_operation_at_import_time_is_blocked():
     assert failing(report) == {"t": "f() was not run: the run was stopped after a forbidden operation"}
 
 
+@pytest.mark.hostile
 def test_catching_the_block_does_not_hide_it():
     code = "import os\ndef f():\n    try:\n        os.fork()\n    except Exception:\n        pass\n    return 1\n"
     assert run_code_check(tiny(), code).status == "blocked"
 
 
+@pytest.mark.hostile
 def test_grading_database_is_out_of_reach(tmp_path):
     db = Path(os.environ["GRADER_DB"])  # set by conftest to a file under tmp_path
     with sqlite3.connect(db) as conn:
@@ -569,6 +576,7 @@ def test_grading_database_is_out_of_reach(tmp_path):
     assert "secret" not in report.output_tail
 
 
+@pytest.mark.hostile
 def test_user_file_outside_workdir_cannot_be_read_or_written(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("private")
@@ -582,6 +590,7 @@ def test_user_file_outside_workdir_cannot_be_read_or_written(tmp_path):
     assert not target.exists()
 
 
+@pytest.mark.hostile
 def test_work_directory_is_usable():
     code = "import os\ndef f():\n    with open('out.txt', 'w') as fh:\n        fh.write('hi')\n    return [open('out.txt').read(), sorted(os.listdir('.'))]\n"
     check = tiny(tests=[{"name": "t", "call": "f()", "expect": "['hi', ['out.txt', 'solution.py']]", "criterion": "works"}])
@@ -589,6 +598,7 @@ def test_work_directory_is_usable():
     assert report.status == "ok" and failing(report) == {}
 
 
+@pytest.mark.hostile
 def test_memory_bomb():
     report = run_code_check(tiny(), "def f():\n    x = bytearray(10**10)\n    return 1\n")
     assert report.status == "memory_limit"
@@ -598,6 +608,7 @@ def test_memory_bomb():
     assert report.status == "memory_limit"
 
 
+@pytest.mark.hostile
 def test_huge_output_is_capped():
     report = run_code_check(tiny(), "def f():\n    for _ in range(10**6):\n        print('x' * 99)\n    return 1\n")
     assert report.status == "output_limit"
@@ -606,11 +617,13 @@ def test_huge_output_is_capped():
     assert 0 < len(report.output_tail) <= 2000 and set(report.output_tail) <= {"x", "\n"}
 
 
+@pytest.mark.hostile
 def test_printed_output_is_kept_and_harmless():
     report = run_code_check(tiny(), "print('hello from the candidate')\ndef f():\n    return 1\n")
     assert report.status == "ok" and report.output_tail == "hello from the candidate\n"
 
 
+@pytest.mark.hostile
 def test_forged_result_record_has_no_effect():
     code = (
         "import os\nprint('{\"token\": \"0\", \"status\": \"ok\", \"cases\": []}')\n"
@@ -624,6 +637,7 @@ def test_forged_result_record_has_no_effect():
     assert verdict_table(tiny_rubric(), report) == {"works": ("missed", 0.0)}
 
 
+@pytest.mark.hostile
 def test_monkeypatching_cannot_fake_a_pass():
     code = "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True\ndef f():\n    return 2\n"
     assert failing(run_code_check(tiny(), code)) == {"t": "f() returned 2, expected 1"}
@@ -633,6 +647,7 @@ def test_monkeypatching_cannot_fake_a_pass():
     }
 
 
+@pytest.mark.hostile
 def test_native_crash_is_reported():
     report = run_code_check(tiny(), "import faulthandler\ndef f():\n    faulthandler._read_null()\n")
     assert report.status == "crashed"
@@ -641,6 +656,7 @@ def test_native_crash_is_reported():
     assert failing(report) == {"t": f"f() crashed the program ({why})"}
 
 
+@pytest.mark.hostile
 def test_isolation_layers_are_reported():
     report = run_code_check(tiny(), "def f():\n    return 1\n")
     assert report.status == "ok"
@@ -654,6 +670,7 @@ def test_isolation_layers_are_reported():
 # ---- the OS layers alone (audit hook off): what holds even if the hook is bypassed ------------------
 
 
+@pytest.mark.hostile
 def test_os_layer_network_unreachable():
     server = socket.create_server(("127.0.0.1", 0))
     server.settimeout(0.5)
@@ -678,6 +695,7 @@ def test_os_layer_network_unreachable():
     assert accepted == []
 
 
+@pytest.mark.hostile
 def test_os_layer_grading_database_and_project_invisible():
     db = Path(os.environ["GRADER_DB"])
     db.write_text("secret")
@@ -691,6 +709,7 @@ def test_os_layer_grading_database_and_project_invisible():
     assert failing(report) == {"t": "f() returned ['FileNotFoundError', 'FileNotFoundError', 'FileNotFoundError'], expected 1"}
 
 
+@pytest.mark.hostile
 def test_os_layer_no_process_can_be_started():
     code = (
         "import os, subprocess\ndef f():\n    out = []\n"
@@ -703,6 +722,7 @@ def test_os_layer_no_process_can_be_started():
     assert failing(report) == {"t": "f() returned ['PermissionError', 'PermissionError', 'PermissionError'], expected 1"}
 
 
+@pytest.mark.hostile
 def test_os_layer_signals_cannot_reach_the_grader():
     me = os.getpid()
     code = (
@@ -717,6 +737,7 @@ def test_os_layer_signals_cannot_reach_the_grader():
     assert failing(report) == {"t": "f() returned ['ProcessLookupError', 'sent'], expected 1"}
 
 
+@pytest.mark.hostile
 def test_os_layer_memory_and_writes(tmp_path):
     report = _run(tiny(), "def f():\n    x = bytearray(10**10)\n    return 1\n", guard=False)
     assert report.status == "memory_limit"
@@ -727,6 +748,7 @@ def test_os_layer_memory_and_writes(tmp_path):
     assert failing(report) == {"t": "f() returned 'FileNotFoundError', expected 1"}
 
 
+@pytest.mark.hostile
 def test_os_layer_environment_has_no_secrets(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-secret")
     report = _run(tiny(), "import os\ndef f():\n    return sorted(os.environ)\n", guard=False)

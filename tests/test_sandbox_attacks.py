@@ -34,7 +34,9 @@ API_KEY = "sk-attack-test-0123456789"
 STORED_ANSWER = "a stored answer nobody else may read"
 
 if isolation_problem() is not None:  # pragma: no cover - CI installs bubblewrap
-    pytest.skip(f"bubblewrap cannot run here: {isolation_problem()}", allow_module_level=True)
+    if os.environ.get("CI"):
+        raise RuntimeError(f"CI must be able to run the sandbox: {isolation_problem()}")
+    pytest.skip(f"bubblewrap cannot run here (install Debian's bubblewrap): {isolation_problem()}", allow_module_level=True)
 
 
 class GenerousJudge:
@@ -311,6 +313,22 @@ def test_no_isolation_means_not_run_unless_allowed(rubric, monkeypatch, target):
                       "        best = max(best, cur)\n    return best\n")
     assert g.code.status == "ok" and g.score == rubric.max_points
     assert "sandbox none, allowed by the user (bubblewrap (bwrap) is not installed)" in g.notes[-1]
+
+
+def test_a_not_run_grading_is_never_served_from_the_store(rubric, monkeypatch, tmp_path):
+    from grader.grading.service import Grader
+    from grader.sandbox import policy
+    from grader.store.db import Store
+
+    answer = "def max_subarray(nums):\n    best = cur = nums[0]\n    for v in nums[1:]:\n        cur = max(v, cur + v)\n        best = max(best, cur)\n    return best\n"
+    store = Store(tmp_path / "g.db")
+    monkeypatch.setattr("grader.sandbox.bwrap.EXECUTABLE", "grader-no-such-bwrap")
+    first = Grader(GenerousJudge(), store).grade(rubric, answer)
+    assert first.grading.code.status == "not_run" and first.grading.score < rubric.max_points
+    monkeypatch.setattr(policy, "_allow_unsandboxed", True)  # the user opts in: the code must run now
+    second = Grader(GenerousJudge(), store).grade(rubric, answer)
+    assert not second.grading.cached
+    assert second.grading.code.status == "ok" and second.grading.score == rubric.max_points
 
 
 # ---- the CLI in other conditions: refused namespaces, a wheel install ------------------------------

@@ -61,6 +61,12 @@ def default_judge_kind(settings) -> str:
     return settings.judge or "offline"
 
 
+def _code_untrusted(grading: Grading) -> bool:
+    """A grading whose code was not run for want of isolation, or whose sandbox failed, is never
+    served again: once the user installs bubblewrap or opts in, the same answer is run for real."""
+    return any("code_not_run" in c.flags or "sandbox_failed" in c.flags for c in grading.criteria)
+
+
 @dataclass
 class Outcome:
     grading: Grading
@@ -106,7 +112,7 @@ class Grader:
                 return key, Outcome(done.grading.model_copy(update={"cached": True}), None)
         if self.store is not None and self.use_cache:
             hit = self.store.cached(key)
-            if hit is not None:
+            if hit is not None and not _code_untrusted(hit[1]):
                 return key, Outcome(hit[1], hit[0])
         return key, None
 

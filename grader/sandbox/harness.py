@@ -47,19 +47,9 @@ class ChannelError(Exception):
     """What came over the channel cannot be trusted."""
 
 
-def _fresh(setup: str) -> dict:
-    ns: dict = {"__name__": "__test__"}
-    if setup:
-        exec(compile(setup, "<setup>", "exec"), ns)
-    return ns
-
-
-def _safe_str(exc: BaseException) -> str:
-    try:
-        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    except Exception:
-        text = type(exc).__name__
-    return text if len(text) <= 300 else text[:299] + "…"
+# The same namespace and message rules as the candidate's side (candidate.py has no side effects
+# on import; it is also copied alone into the sandbox, so it cannot import from here).
+from grader.sandbox.candidate import _fresh, _safe_str  # noqa: E402
 
 
 # ---- the checking process --------------------------------------------------------------------
