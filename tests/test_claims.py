@@ -285,3 +285,177 @@ def test_a_capped_penalty_is_stated_in_the_grading(rubric):
 )
 def test_formula_terms_keep_their_operators_and_words_their_separators(term, text, found):
     assert bool(find_term_all(term, normalize(text))) is found
+
+
+# --- second pass: bounded work, lexicalised negators, late negation, lists, echoes -------------
+
+from grader.judges import relations as rel_mod  # noqa: E402
+from grader.judges.offline import _Claim, _claim_verdict, _echoes  # noqa: E402
+from grader.rubric.models import Binds, Direction, Order  # noqa: E402
+from grader.text.sentences import HARD_UNIT, list_runs, split_units  # noqa: E402
+
+
+def test_relation_work_is_bounded_on_a_huge_run_on_claim():
+    rel = Binds(kind="binds", pairs=[
+        {"entity": ["BN"], "property": ["batch 维度"]}, {"entity": ["LN"], "property": ["每个样本"]},
+    ])
+    text = normalize("BN batch 维度 LN 每个样本 " * 2000)
+    mentions = rel_mod._mentions(text, [["BN"], ["LN"], ["batch 维度"], ["每个样本"]], denials(text))
+    assert len(mentions) == rel_mod.MAX_MENTIONS
+    assert evaluate(rel, text) in ("satisfied", "reversed", "absent")
+    assert max(len(u.text) for u in split_units("梯度" * 10_000)) <= HARD_UNIT
+
+
+@pytest.mark.parametrize("text", [
+    "不确定性很大", "数据不平衡", "两者差不多", "训练不稳定", "无偏估计", "无论 batch 多大", "是不是超过阈值", "感受野不断变大",
+])
+def test_words_that_merely_contain_a_negating_character_deny_nothing(text):
+    d = denials(normalize(text))
+    assert (d.negated, d.late, d.rejected) == ([], [], [])
+
+
+def test_a_clause_final_negator_denies_the_subject_before_it():
+    for text, subject in [("遮挡变化也不大", "遮挡变化"), ("学习率不用控制", "学习率"), ("这种做法并不常用", "这种做法"),
+                          ("遮挡的问题现在也没有了", "遮挡的问题")]:
+        n = normalize(text)
+        d = denials(n)
+        assert d.is_late_negated(n.index(subject)), text
+        assert not d.is_negated(n.index(subject)), text  # still asserted for a negative point
+
+
+def test_negation_stops_at_a_clause_end_and_at_a_connective():
+    n = normalize("不增加参数就能扩大感受野")
+    d = denials(n)
+    assert d.is_negated(n.index("参数")) and not d.is_negated(n.index("感受野"))
+    n = normalize("不用 batch 的均值；running 均值更稳")
+    assert not denials(n).is_negated(n.index("running"))
+
+
+VARIANCE = Direction(kind="direction", subject=["梯度方差", "gradient variance"], dir="down")
+
+
+@pytest.mark.parametrize("text,status", [
+    ("梯度方差降到很低", "satisfied"),
+    ("这样梯度方差和原来差不多", "absent"),
+    ("乘加以后梯度方差", "absent"),
+    ("a large batch never enlarges the gradient variance", "satisfied"),
+])
+def test_polarity_words_are_whole_words(text, status):
+    assert evaluate(VARIANCE, normalize(text)) == status
+
+
+LATENCY = Direction(kind="direction", subject=["latency", "延迟"], dir="up", better="down")
+ACCURACY = Direction(kind="direction", subject=["accuracy", "精度"], dir="down", better="up")
+
+
+@pytest.mark.parametrize("rel,text,status", [
+    (LATENCY, "so latency is worse than flops suggest", "satisfied"),
+    (LATENCY, "实际延迟更差", "satisfied"),
+    (LATENCY, "latency is better than flops suggest", "reversed"),
+    (LATENCY, "延迟并不差", "reversed"),
+    (ACCURACY, "accuracy gets worse", "satisfied"),
+    (ACCURACY, "精度更好", "reversed"),
+    (VARIANCE, "梯度方差更好", "absent"),  # no `better`: the rubric has not said which way is better
+])
+def test_better_and_worse_move_a_subject_the_way_its_rubric_says_is_better(rel, text, status):
+    assert evaluate(rel, normalize(text)) == status
+
+
+def test_a_negator_inside_a_matched_term_denies_nothing_else():
+    # "两者不等价" is the property; it must not deny "Adam" earlier in the clause.
+    rel = Binds(kind="binds", pairs=[
+        {"entity": ["sgd"], "property": ["等价"]}, {"entity": ["adam", "自适应优化器"], "property": ["不等价"]},
+    ])
+    assert evaluate(rel, normalize("在 Adam、RMSProp 这类自适应优化器下两者不等价：L2 的梯度会被缩放")) == "satisfied"
+    assert evaluate(rel, normalize("在 SGD 下两者不等价")) == "reversed"
+
+
+def test_a_negated_predicate_after_a_comma_does_not_deny_the_clause_before():
+    n = normalize("RoIAlign：全程保留浮点坐标，不取整；")
+    d = denials(n)
+    assert not d.is_late_negated(n.index("浮点")) and d.is_negated(n.index("取整"))
+    rel = Binds(kind="binds", pairs=[
+        {"entity": ["RoIPool"], "property": ["四舍五入"]}, {"entity": ["RoIAlign"], "property": ["浮点"]},
+    ])
+    assert evaluate(rel, n) == "satisfied"
+    n = normalize("遮挡变化也不大")  # a clause-final negator still denies its own clause
+    assert denials(n).is_late_negated(n.index("遮挡"))
+
+
+@pytest.mark.parametrize("term,text,found", [
+    ("allow", "it allowed gradients to flow", True),
+    ("simulate", "simulating parts of the product", True),
+    ("run", "running statistics", True),
+    ("study", "two studies found", True),
+    ("differ", "and the difference is small", False),
+    ("differ", "a different optimizer", False),
+    ("general", "they generalize better", False),
+])
+def test_english_inflections_match_but_derivations_do_not(term, text, found):
+    n = normalize(text)
+    from grader.text.terms import words_of
+
+    assert bool(find_term_all(term, n, words_of(n))) is found
+
+
+THREADS = Binds(kind="binds", pairs=[
+    {"entity": ["进程"], "property": ["资源分配"]}, {"entity": ["线程"], "property": ["调度单位"]},
+])
+
+
+@pytest.mark.parametrize("text,status", [
+    ("线程是进程内的调度单位", "satisfied"),
+    ("相对于进程，线程是调度单位", "satisfied"),
+    ("进程是调度单位", "reversed"),
+])
+def test_binds_skip_entities_that_only_qualify_or_are_compared(text, status):
+    assert evaluate(THREADS, normalize(text)) == status
+
+
+CONV_BN = Order(kind="order", first=["conv", "卷积"], then=["BN"])
+
+
+@pytest.mark.parametrize("text,status", [
+    ("顺序是卷积、BN、ReLU", "satisfied"),
+    ("顺序是 BN、卷积、ReLU", "reversed"),
+    ("卷积;BN;ReLU", "satisfied"),
+    ("卷积\x00BN\x00ReLU", "satisfied"),
+])
+def test_order_of_steps_listed_in_turn(text, status):
+    assert evaluate(CONV_BN, normalize(text) if "\x00" not in text else text.lower()) == status
+
+
+def test_the_splitter_keeps_operators_abbreviations_and_wrapped_lines():
+    assert [u.text for u in split_units("如果 gt != 255 就计入。下一句")] == ["如果 gt != 255 就计入。", "下一句"]
+    assert len(split_units("Zhang et al. 提出了这个方法。")) == 1
+    wrapped = "进程是操作系统进行资源分配的基本单位，拥有独立的虚拟地址空间；线程是\nCPU 调度的基本单位。"
+    assert [u.text.replace("\n", " ") for u in split_units(wrapped)][-1] == "线程是 CPU 调度的基本单位。"
+    units = split_units("步骤如下：\n1. 先卷积\n2. 再 BN\n3. 最后 ReLU")
+    assert [u.text for u in units] == ["步骤如下：", "1. 先卷积", "2. 再 BN", "3. 最后 ReLU"]
+    assert list_runs(units) == [(0, 1, 2, 3)]
+
+
+def test_the_rejected_half_of_a_contrast_earns_nothing():
+    n = normalize("看的是原始输入 x 而不是 Wx+b，Wx+b 是下一层的事")
+    d = denials(n)
+    assert d.is_rejected(n.index("wx+b")) and not d.is_rejected(n.index("原始输入"))
+
+
+def _claim(groups: int, sim: float, wrong: bool = False) -> _Claim:
+    return _Claim((0,), set(range(groups)), set(), set(), [], sim, sim, [], set(), wrong=wrong)
+
+
+def test_similarity_never_stands_in_for_the_only_other_concept():
+    assert _claim_verdict(_claim(1, 0.62), 2, []) == "partial"  # one concept and a loose likeness
+    assert _claim_verdict(_claim(1, 0.95), 2, []) == "met"  # a close paraphrase
+    assert _claim_verdict(_claim(0, 0.95), 1, []) == "missed"  # similarity alone
+    assert _claim_verdict(_claim(2, 0.95), 3, []) == "met"
+    assert _claim_verdict(_claim(1, 0.95, wrong=True), 3, []) == "missed"  # a lone concept is a mention
+
+
+def test_an_echo_of_the_question_earns_nothing_whatever_its_spacing(judge, rubric):
+    q = rubric.question.zh
+    assert _echoes(rubric, normalize(q.replace("BN 和 LN", "BN和LN")))
+    assert not _echoes(rubric, normalize("BN 在 batch 维度上归一化"))
+    g = judge.grade(rubric, q + "\n" + rubric.question.en)
+    assert {c.verdict for c in g.criteria} == {"missed"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.cli.app import app
-from grader.rubric.models import CATEGORIES
+from grader.rubric.categories import CATEGORIES
 
 FIXTURES = Path(__file__).parent / "fixtures"
 BROKEN = FIXTURES / "broken"

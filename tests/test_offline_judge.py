@@ -70,6 +70,25 @@ def test_i_dont_know_scores_zero(bank, judge, text):
     assert all(c.verdict == "missed" for c in g.criteria)
 
 
+@pytest.mark.parametrize("text", ["Pass", "skip"])
+def test_passing_on_a_question_scores_zero(bank, judge, text):
+    assert judge.grade(bank.get("bn-inference"), text).score == 0
+
+
+@pytest.mark.parametrize("answer", [
+    "At inference it uses the running mean and running variance instead of batch statistics?",
+    "Passed over? No: at inference it uses the running mean and running variance instead of batch statistics.",
+])
+def test_a_claim_said_with_a_rising_tone_or_starting_with_pass_is_graded(bank, judge, answer):
+    g = judge.grade(bank.get("bn-inference"), answer)
+    assert {c.id: c.verdict for c in g.criteria}["inference-uses-running"] == "met"
+
+
+def test_a_real_question_in_an_answer_claims_nothing(bank, judge):
+    g = judge.grade(bank.get("bn-inference"), "Does it use the running mean and running variance instead of batch statistics?")
+    assert {c.id: c.verdict for c in g.criteria}["inference-uses-running"] != "met"
+
+
 def test_repeating_the_question_earns_nothing(bank, judge):
     rubric = bank.get("bn-inference")
     echo = rubric.question.zh + " " + " ".join(rubric.aliases)

@@ -84,3 +84,15 @@ def test_terms_per_group_and_file_size_are_bounded(runner, tmp_path):
     big.mkdir()
     (big / "bn-inference.yaml").write_text("# padding\n" * 30_000, encoding="utf-8")
     assert _lint(runner, big) == [f"{big / 'bn-inference.yaml'}: file is larger than 256 KB; a rubric is a few KB"]
+
+
+def test_a_grading_whose_wrong_claim_check_ran_out_of_time_says_so_and_is_marked_for_review(monkeypatch, bank):
+    from grader.judges.offline import OfflineJudge
+    from grader.text import terms
+
+    monkeypatch.setattr(terms, "PATTERN_TIMEOUT_S", 1e-9)  # every pattern runs out of time
+    answer = "BN 在测试时也用当前 batch 的均值和方差，running mean 只是用来监控的。" * 20
+    g = OfflineJudge().grade(bank.get("bn-inference"), answer)
+    assert g.misconceptions == []  # a check that did not finish found nothing ...
+    assert g.needs_review and all(c.needs_review for c in g.criteria)  # ... so a person looks
+    assert any(n.startswith("wrong-claim check incomplete: a pattern of ") for n in g.notes)

@@ -17,8 +17,9 @@ AMBIGUITY_MARGIN = 0.03  # top two this close: the match is less sure
 class Match:
     question_id: str | None
     confidence: float
-    method: str  # "id" (given by the file), "lexical", "embedding", "none"
+    method: str  # "id" (given by the file), "exact", "lexical", "embedding", "none"
     candidates: list[tuple[str, float]] = field(default_factory=list)  # best three
+    ambiguous: bool = False  # another question fits about as well: never a sure match
 
 
 LEXICAL_FLOOR = 0.7  # below this, shared boilerplate ("what is the difference between") says nothing
@@ -79,7 +80,13 @@ class QuestionMatcher:
             lexical = self._lexical_matrix(texts)
             semantic = embed.encode_bulk(texts) @ self._phrasing_vectors().T
             for row, n in enumerate(free):
-                out[n] = self._best(lexical[row], semantic[row])
+                key = compact(questions[n][0])
+                exact = {qid for qid, text in zip(self.ids, self.texts) if compact(text) == key}
+                if len(exact) == 1:  # the very words of one bank question win over any near match
+                    qid = exact.pop()
+                    out[n] = Match(qid, 1.0, "exact", [(qid, 1.0)])
+                else:
+                    out[n] = self._best(lexical[row], semantic[row])
         return out  # type: ignore[return-value]
 
     def _lexical_matrix(self, questions: list[str]) -> np.ndarray:
@@ -99,7 +106,7 @@ class QuestionMatcher:
         cjk_score = np.where(short >= 5, np.maximum(ratio, 0.9 * partial), ratio)
         words = cdist(
             [_content_words(q) for q in questions], [_content_words(p) for p in self.texts],
-            scorer=fuzz.token_sort_ratio, dtype=np.float64, workers=1,
+            scorer=fuzz.ratio, dtype=np.float64, workers=1,  # word order counts: "a over b" is not "b over a"
         ) / 100.0
         score = np.where(q_cjk | p_cjk, cjk_score, words)
         return np.where(score >= LEXICAL_FLOOR, score, 0.0).astype(np.float32)
@@ -113,7 +120,8 @@ class QuestionMatcher:
         ranked = sorted(best.items(), key=lambda kv: -kv[1][0])
         (top_id, (top, method)), second = ranked[0], ranked[1][1][0] if len(ranked) > 1 else 0.0
         confidence = top
-        if top < 0.85 and top - second < AMBIGUITY_MARGIN:
+        ambiguous = top - second < AMBIGUITY_MARGIN
+        if ambiguous:
             confidence = top - AMBIGUITY_MARGIN  # two questions fit about equally well
         candidates = [(qid, round(s, 3)) for qid, (s, _) in ranked[:3]]
-        return Match(top_id, round(max(confidence, 0.0), 3), method, candidates)
+        return Match(top_id, round(max(confidence, 0.0), 3), method, candidates, ambiguous)

@@ -69,7 +69,8 @@ def load_transcripts(
         items = []
         for pair in t.pairs:
             m = next(matches)
-            matched = m.question_id is not None and m.confidence >= min_match
+            # Two bank questions that fit about equally: grading either would be a guess.
+            matched = m.question_id is not None and m.confidence >= min_match and not m.ambiguous
             items.append(
                 BatchItem(
                     transcript=str(path),
@@ -107,6 +108,12 @@ def _unmatched_reason(pair, m, min_match: float) -> str:
         return f"question id {pair.question_id!r} is not in the bank{hint}"
     if m.question_id is None:
         return "no bank question to compare with"
+    if m.ambiguous and len(m.candidates) > 1:
+        (a, sa), (b, sb) = m.candidates[:2]
+        return (
+            f"matches bank questions {a!r} ({sa:.2f}) and {b!r} ({sb:.2f}) about equally well; "
+            "give the question id in the transcript to grade it"
+        )
     return f"closest bank question {m.question_id!r} matches with confidence {m.confidence:.2f} < {min_match:.2f}"
 
 

@@ -54,9 +54,10 @@ def history(
         return
     _check_scope(store, source, candidate)
     if category:
+        from grader.cli.common import load_bank
         from grader.cli.questions import resolve_category
 
-        category = resolve_category(category)
+        category = resolve_category(category, bank=load_bank(None))
     if question:
         _check_question(store, question)
     rows = store.history(question, category, limit, source=source, candidate=candidate)

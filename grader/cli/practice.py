@@ -87,7 +87,7 @@ def practice(
 
     chosen = resolve_lang(lang)
     bank = load_bank(rubrics, no_builtin)
-    cat = resolve_category(category) if category else None
+    cat = resolve_category(category, bank=bank) if category else None
     if cat and not bank.filter(cat):
         fail(f"no questions in category {cat!r}")
     first = get_rubric(bank, question_id) if question_id else None

@@ -22,10 +22,11 @@ def questions(
     from grader.cli.common import resolve_lang
 
     lang = resolve_lang(lang) or "zh"
-    cat = resolve_category(category) if category else None
+    bank = load_bank(rubrics, no_builtin)
+    cat = resolve_category(category, bank=bank) if category else None
     if qtype and qtype not in ("concept", "derivation", "coding"):
         fail(f"unknown type {qtype!r}; choose concept, derivation or coding")
-    items = load_bank(rubrics, no_builtin).filter(cat, qtype)
+    items = bank.filter(cat, qtype)
     if json_out:
         print_json(
             [
@@ -56,9 +57,13 @@ def questions(
     console().print(table)
 
 
-def resolve_category(value: str) -> str:
-    key = value.strip().lower()
-    for slug, (en, zh) in CATEGORIES.items():
-        if key in (slug, en.lower(), zh.lower()):
-            return slug
-    fail(f"unknown category {value!r}; choose one of: {', '.join(CATEGORIES)}")
+def resolve_category(value: str, new: bool = False, bank=None) -> str:
+    """The slug of a category given by slug or name; also a team's own category that one of
+    `bank`'s rubrics names. With `new` (a team drafting its own questions), any slug."""
+    from grader.rubric.categories import category_slug
+
+    slug = category_slug(value)
+    if slug in CATEGORIES or (slug and new) or (slug and bank is not None and any(r.category == slug for r in bank.rubrics.values())):
+        return slug
+    hint = " or a new slug (lowercase words joined by '-')" if new else ""
+    fail(f"unknown category {value!r}; choose one of: {', '.join(CATEGORIES)}{hint}")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from grader.grading.models import Grading, JudgeInfo, unscored
+from grader.grading.models import INCOMPLETE_CHECK, Grading, JudgeInfo, unscored
 from grader.rubric.models import Rubric
 from grader.store.db import Store, cache_key
 
@@ -62,9 +62,12 @@ def default_judge_kind(settings) -> str:
 
 
 def _code_untrusted(grading: Grading) -> bool:
-    """A grading whose code was not run for want of isolation, or whose sandbox failed, is never
-    served again: once the user installs bubblewrap or opts in, the same answer is run for real."""
-    return any("code_not_run" in c.flags or "sandbox_failed" in c.flags for c in grading.criteria)
+    """A grading whose code was not run for want of isolation, or whose sandbox failed, or whose
+    wrong-claim check ran out of time, is never served again: the cause may be gone next time
+    (bubblewrap installed, a machine less busy), and the same answer is then checked for real."""
+    return any("code_not_run" in c.flags or "sandbox_failed" in c.flags for c in grading.criteria) or any(
+        n.startswith(INCOMPLETE_CHECK) for n in grading.notes
+    )
 
 
 @dataclass

@@ -17,6 +17,7 @@ import numpy as np
 
 from grader.grading.feedback import answer_language, build_feedback
 from grader.grading.models import (
+    INCOMPLETE_CHECK,
     VERDICT_FRACTION,
     CriterionGrade,
     Evidence,
@@ -26,29 +27,39 @@ from grader.grading.models import (
     Usage,
     graded,
 )
-from grader.judges import relations
+from grader.judges import relations, semantic
 from grader.rubric.models import Criterion, Rubric
 from grader.text import embed
 from grader.text.negation import Denials, denials, negation_scopes, refutes_previous
 from grader.text.normalize import normalize
-from grader.text.sentences import Unit, linked, same_sentence, split_units
-from grader.text.terms import find_claim, find_term_all, norm_term, term_spans, words_of
+from grader.text.sentences import Unit, linked, list_runs, same_sentence, split_units
+from grader.text.terms import find_claim, find_term_all, norm_term, pattern_timeouts, term_spans, words_of
 
-VERSION = "offline-v2"
+VERSION = "offline-v3"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
 SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
 SIM_PARTIAL = 0.60  # a paraphrase without the key terms earns partial credit
 SIM_MET = 0.60  # with all but one concept group present, a close paraphrase completes it
+SIM_MET_ONE = 0.66  # ... and this close when the one group present is the only other one
 LIST_LEFTOVER = 0.6  # word characters outside key terms, per term segment, in a keyword list
 
-ECHO_SIM = 0.85  # a sentence this similar to the question restates it
-_INTERROGATIVE = re.compile(r"([?？]|[吗呢么][\s。.!！]*)$")
+ECHO_SIM = 0.85  # a sentence this similar to the question (or one of its phrasings) restates it
+ECHO_MARGIN = 0.05  # similarity alone earns partial only when a sentence is closer to the point than to the question
+ECHO_MIN_CHARS = 8  # a shorter fragment found in the question is no restatement of it
+# A question asks rather than claims: it ends in 吗/呢/么, or in "?" with a question word. A
+# statement said with a rising tone ("It is passed as a pointer?") still makes its claim.
+_INTERROGATIVE = re.compile(
+    r"[吗呢么][\s。.!！?？]*$"
+    r"|^(?=.*(?:什么|为什么|为何|怎么|怎样|如何|哪|是否|是不是|有没有|能不能|会不会|多少|几)).*[?？]\s*$"
+    r"|^\W*(?:what|why|how|which|who|whom|whose|when|where|is|are|was|were|do|does|did|can|could|should|would|will|shall|isn['’]t|aren['’]t|don['’]t|doesn['’]t)\b.*[?？]\s*$"
+)
 
 _IDK = re.compile(
     r"^(嗯|呃|啊|那个|这个|抱歉|对不起|sorry|um|uh|\W)*"
     r"(我?(真的|完全|确实)?(不知道|不清楚|不了解|不会|不太懂|不懂|没学过|没有学过|忘了|记不清|答不上来?)"
     r"|i\s*(really\s*)?(don'?t|do not)\s*know|no idea|not sure|i forgot|pass|skip)"
+    r"(?![a-z])"  # "pass", not "passed as a pointer"
 )
 
 
@@ -97,31 +108,45 @@ class _Answer:
         # NUL joins the sentences: no term pattern can match across it.
         self.text = "\x00".join(u.norm for u in units)
         self.words = words_of(self.text)
-        self._seen: dict[tuple[str, bool], tuple[list[int], list[int], bool]] = {}  # terms recur across criteria
+        self._seen: dict[tuple[str, bool, bool], tuple[list[int], list[int], bool]] = {}  # terms recur across criteria
+        self.lists = list_runs([u.unit for u in units])  # a heading and its items
 
     def unit_of(self, offset: int) -> int:
         return bisect_right(self.starts, offset) - 1
 
-    def units_with(self, term: str, affirmative: bool = False) -> tuple[list[int], list[int], bool]:
+    def units_with(self, term: str, affirmative: bool = False, late: bool = False) -> tuple[list[int], list[int], bool]:
         """Sentences that assert `term`, sentences that negate it ("不用 batch 的均值"), and whether
         it occurs inside a wrong claim. Refuted occurrences count for nothing. For a point stated
         affirmatively, a term anywhere in a negation's scope is negated ("原论文也没有把 BN 放在
         非线性之前"); for a point that is itself a negation ("轴对齐框框不住旋转物体"), only a term
         right after a negator is."""
-        if (term, affirmative) not in self._seen:
-            self._seen[term, affirmative] = self._units_with(term, affirmative)
-        return self._seen[term, affirmative]
+        if (term, affirmative, late) not in self._seen:
+            self._seen[term, affirmative, late] = self._units_with(term, affirmative, late)
+        return self._seen[term, affirmative, late]
 
-    def _units_with(self, term: str, affirmative: bool) -> tuple[list[int], list[int], bool]:
+    def _units_with(self, term: str, affirmative: bool, late: bool) -> tuple[list[int], list[int], bool]:
         found, negated, in_wrong = set(), set(), False
-        for s, _ in find_term_all(term, self.text, self.words):
+        spans = find_term_all(term, self.text, self.words)
+        # "看的是 x 而不是 Wx+b，Wx+b 是…": a term the sentence rejects is not asserted by it elsewhere.
+        rejecting = set()
+        for s, _ in spans:
+            j = self.unit_of(s)
+            if self.units[j].den is not None and self.units[j].den.is_rejected(s - self.starts[j]):
+                rejecting.add(j)
+        for s, _ in spans:
             j = self.unit_of(s)
             u, local = self.units[j], s - self.starts[j]
             if u.in_wrong(local):
                 in_wrong = True
             elif u.den is not None and u.den.is_refuted(local):
                 continue
-            elif u.den is not None and (u.den.is_negated(local) if affirmative else u.den.negates_term(local, u.norm)):
+            elif j in rejecting:
+                negated.add(j)
+            elif u.den is not None and (
+                (u.den.is_negated(local) or (late and u.den.is_late_negated(local)))
+                if affirmative
+                else u.den.negates_term(local, u.norm)
+            ):
                 negated.add(j)
             else:
                 found.add(j)
@@ -140,6 +165,7 @@ class _Claim:
     statuses: list[str]
     denied: set[int]  # concept groups the claim negates ("训练时不用 batch 的均值")
     verdict: str = "missed"
+    wrong: bool = False  # one of its sentences asserts a listed wrong claim
 
     @property
     def reversed(self) -> bool:
@@ -154,7 +180,10 @@ def judge_info() -> JudgeInfo:
             "sim_support": SIM_SUPPORT,
             "sim_partial": SIM_PARTIAL,
             "sim_met": SIM_MET,
+            "sim_met_one": SIM_MET_ONE,
             "list_leftover": LIST_LEFTOVER,
+            "blend": semantic.BLEND,  # for distilled rubrics and those with few criteria
+            "blend_below_criteria": semantic.FEW_CRITERIA,
         },
     )
 
@@ -172,23 +201,37 @@ class OfflineJudge:
         _mark_denials(units)
         lang = answer_language(answer)
         idk = _is_idk(answer)
-        sims = None
+        sims = qsim = None
         if units and not idk:
-            sims, echo = _similarities(rubric, units)
+            sims, qsim = _similarities(rubric, units)
             # Questions and restatements of the question make no claim: no credit, no penalty.
-            keep = [j for j, u in enumerate(units) if not (echo[j] or _INTERROGATIVE.search(u.norm))]
-            units, sims = [units[j] for j in keep], sims[:, keep]
-        misconceptions = [] if idk else _find_misconceptions(rubric, units, lang)
+            keep = [
+                j for j, u in enumerate(units)
+                if not (qsim[j] >= ECHO_SIM or _echoes(rubric, u.norm) or _INTERROGATIVE.search(u.norm))
+            ]
+            units, sims, qsim = [units[j] for j in keep], sims[:, keep], qsim[keep]
+        with pattern_timeouts() as timed_out:
+            misconceptions = [] if idk else _find_misconceptions(rubric, units, lang)
         parsed = _Answer(units)
         _mark_keyword_lists(parsed, rubric)
         claims = _claim_units(units)
         criteria = [
-            _grade_criterion(rubric, c, i, parsed, claims, sims, idk) for i, c in enumerate(rubric.criteria)
+            _grade_criterion(rubric, c, i, parsed, claims, sims, idk, qsim) for i, c in enumerate(rubric.criteria)
         ]
+        if not idk:  # few criteria: verdicts blended with a continuous score (see semantic.py)
+            semantic.apply(rubric, criteria, [u.claim_text() for u in units if u.usable], semantic.blend_weight(rubric))
         feedback = build_feedback(rubric, criteria, misconceptions, lang, idk=idk)
         feedback.fix.extend(_reversal_notes(rubric, criteria, lang))
         usage = Usage(calls=0, latency_s=round(time.perf_counter() - started, 4))
-        return graded(rubric, info, criteria, misconceptions, feedback, usage=usage)
+        notes = []
+        if timed_out:
+            # A wrong-claim pattern that ran out of time found nothing: the answer may make that
+            # claim unpenalised, so a person should look at the whole grading.
+            ids = sorted({m.id for m in rubric.misconceptions for p in timed_out if p in m.patterns})
+            notes.append(f"{INCOMPLETE_CHECK}: a pattern of {', '.join(ids) or 'a misconception'} ran out of time")
+            for c in criteria:
+                c.needs_review = True
+        return graded(rubric, info, criteria, misconceptions, feedback, usage=usage, notes=notes)
 
 
 def _mark_denials(units: list[_UnitInfo]) -> None:
@@ -227,6 +270,18 @@ def _question_text(rubric: Rubric) -> str:
 
 
 @lru_cache(maxsize=512)
+def _question_compact(rubric: Rubric) -> str:
+    """The question's phrasings with all spacing removed: "/ PH" and "/PH" are one echo."""
+    return re.sub(r"\s+", "", _question_text(rubric))
+
+
+def _echoes(rubric: Rubric, norm: str) -> bool:
+    """A sentence copied out of the question (or one of its phrasings), whatever its spacing."""
+    compact = re.sub(r"[\s。.!！;；,，]+$", "", re.sub(r"\s+", "", norm))
+    return len(compact) >= ECHO_MIN_CHARS and compact in _question_compact(rubric)
+
+
+@lru_cache(maxsize=512)
 def _all_terms(rubric: Rubric) -> tuple[str, ...]:
     terms = {t for c in rubric.criteria for g in c.key_terms for t in g}
     return tuple(sorted(terms, key=len, reverse=True))
@@ -257,19 +312,18 @@ def _mark_keyword_lists(parsed: _Answer, rubric: Rubric) -> None:
 def _rubric_vectors(rubric: Rubric) -> tuple[np.ndarray, np.ndarray]:
     """Criterion statements (zh, en interleaved) and the question, embedded once per rubric."""
     texts = [t for c in rubric.criteria for t in (c.statement.zh, c.statement.en)]
-    vecs = embed.encode(texts + [rubric.question.zh, rubric.question.en])
+    vecs = embed.encode(texts + [rubric.question.zh, rubric.question.en, *rubric.aliases])
     return vecs[: len(texts)], vecs[len(texts) :]
 
 
 def _similarities(rubric: Rubric, units: list[_UnitInfo]) -> tuple[np.ndarray, np.ndarray]:
     """sims[i, j]: best similarity between criterion i's statement (zh or en) and unit j;
-    echo[j]: unit j restates the question."""
+    qsim[j]: unit j's similarity to the question (any phrasing)."""
     answer_vecs = embed.encode([u.unit.text for u in units])
     statements, question = _rubric_vectors(rubric)
     pair = (statements @ answer_vecs.T).reshape(len(rubric.criteria), 2, len(units))
     sims = pair.max(axis=1)
-    echo = (question @ answer_vecs.T).max(axis=0) >= ECHO_SIM
-    return sims, echo
+    return sims, (question @ answer_vecs.T).max(axis=0)
 
 
 def _claims_for(
@@ -277,24 +331,30 @@ def _claims_for(
 ) -> tuple[list[_Claim], bool]:
     """The criterion's concept groups found in each claim (sentences that assert a wrong claim or
     are refuted are left out first), and how each claim stands towards its relations."""
-    question = _question_text(rubric)
+    compact = _question_compact(rubric)
     units = parsed.units
     # group -> unit -> (term, echo) of the terms asserted there
     by_unit: dict[int, dict[int, list[tuple[str, bool]]]] = {}
     negated_in: dict[int, set[int]] = {}  # unit -> groups it negates
     in_wrong = False
     affirmative = _affirmative(crit)
+    # "遮挡变化也不大" denies its subject; where a direction relation reads that negation itself
+    # (a turned-round claim, flagged), the subject must stay.
+    late = affirmative and not any(r.kind == "direction" for r in crit.relations)
     for g, group in enumerate(crit.key_terms):
         for term in group:
-            echo = norm_term(term) in question
-            found, negated, wrong = parsed.units_with(term, affirmative)
+            echo = re.sub(r"\s+", "", norm_term(term)) in compact
+            found, negated, wrong = parsed.units_with(term, affirmative, late)
             in_wrong |= wrong
             for j in found:
                 by_unit.setdefault(j, {}).setdefault(g, []).append((term, echo))
             for j in negated:
                 negated_in.setdefault(j, set()).add(g)
     claims: list[_Claim] = []
-    for ids in claim_units + _contrast_runs(crit, parsed):
+    # A list under a heading is one claim for a point that is a list or a sequence; a point that
+    # binds roles or directions is read item by item, so that items cannot pool.
+    lists = parsed.lists if all(r.kind == "order" for r in crit.relations) else []
+    for ids in list(dict.fromkeys(claim_units + lists + _contrast_runs(crit, parsed))):
         if not all(units[j].usable for j in ids) or not any(j in by_unit or j in negated_in for j in ids):
             continue
         groups, echo_groups, list_groups, terms = set(), set(), set(), []
@@ -320,7 +380,10 @@ def _claims_for(
             text = "\x00".join(units[j].claim_text() for j in ids)
             statuses = [relations.evaluate(r, text) for r in crit.relations]
         claims.append(
-            _Claim(ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied)
+            _Claim(
+                ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied,
+                wrong=any(units[j].is_wrong for j in ids),
+            )
         )
     return claims, in_wrong
 
@@ -370,9 +433,13 @@ def _claim_verdict(c: _Claim, need: int, elsewhere: list[bool]) -> str:
         return "missed"
     if c.denied:
         return "missed"  # a claim that denies part of the point says the opposite
-    if settled and ((m >= need and c.sim >= SIM_SUPPORT) or (m >= need - 1 and c.clean_sim >= SIM_MET)):
+    # A close paraphrase may stand in for one missing group; for the only other one of a two-part
+    # point it must be closer still (one concept plus a loose likeness is no claim).
+    close = c.clean_sim >= (SIM_MET if m >= 2 else SIM_MET_ONE)
+    if settled and ((m >= need and c.sim >= SIM_SUPPORT) or (m >= need - 1 and close)):
         return "met"
     # Partial credit needs half the point: one lone concept of a three-part point is a mention.
+    # (What a sentence says before its wrong claim still counts; the wrong part itself is blanked.)
     return "partial" if 2 * m >= need else "missed"
 
 
@@ -387,6 +454,7 @@ def _grade_criterion(
     claim_units: list[tuple[int, ...]],
     sims: np.ndarray | None,
     idk: bool,
+    qsim: np.ndarray | None = None,
 ) -> CriterionGrade:
     units = parsed.units
     need = crit.groups_needed
@@ -408,6 +476,9 @@ def _grade_criterion(
     excluded = {j for c in turned for j in c.units} | {j for c in claims if c.denied for j in c.units}
     usable = [j for j, u in enumerate(units) if u.usable and not u.is_wrong and j not in excluded]
     best_sim = float(max((row[j] for j in usable), default=0.0))
+    # What reads like the point more than like the question: similarity alone earns from it.
+    qs = qsim if qsim is not None and len(qsim) == len(units) else np.zeros(len(units))
+    own_sim = float(max((row[j] for j in usable if row[j] - qs[j] >= ECHO_MARGIN), default=0.0))
     m = len(best.groups) if best else 0
 
     if turned and best and best.verdict == "met" and not (
@@ -415,7 +486,7 @@ def _grade_criterion(
     ):
         best.verdict = "partial"  # a turned-round claim is only outweighed by one that says it right
     verdict = best.verdict if best else "missed"
-    if verdict == "missed" and best_sim >= SIM_PARTIAL and not turned:
+    if verdict == "missed" and own_sim >= SIM_PARTIAL and not turned:
         verdict = "partial"
     evidence_units = list(best.units) if best and best.verdict != "missed" else []
     relation_note = ""

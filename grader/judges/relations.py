@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 from typing import Literal
 
 from grader.rubric.models import Binds, Direction, Order, Ratio
@@ -33,7 +35,8 @@ _PAIRS_ZH = [
     ("更大", "更小"), ("更高", "更低"), ("更多", "更少"), ("更快", "更慢"),
     ("较大", "较小"), ("较高", "较低"), ("偏大", "偏小"), ("偏高", "偏低"), ("过大", "过小"), ("过高", "过低"),
     ("很大", "很小"), ("很高", "很低"), ("爆炸", "消失"), ("翻倍", "减半"), ("加倍", "减半"), ("乘", "除以"),
-    ("大", "小"), ("高", "低"), ("多", "少"), ("快", "慢"),
+    ("升到", "降到"), ("升至", "降至"), ("更好", "更差"), ("变好", "变差"), ("较好", "较差"), ("很好", "很差"),
+    ("大", "小"), ("高", "低"), ("多", "少"), ("快", "慢"), ("好", "差"), ("不少", "不多"),
 ]
 _PAIRS_EN = [
     ("larger", "smaller"), ("bigger", "smaller"), ("greater", "smaller"), ("higher", "lower"), ("more", "less"),
@@ -42,12 +45,20 @@ _PAIRS_EN = [
     ("grows", "shrinks"), ("grow", "shrink"), ("growing", "shrinking"), ("rises", "drops"), ("rise", "drop"),
     ("boosts", "reduces"), ("amplifies", "reduces"), ("amplify", "reduce"), ("explode", "vanish"),
     ("explodes", "vanishes"), ("exploding", "vanishing"), ("widens", "narrows"), ("wider", "narrower"),
+    ("enlarges", "shrinks"), ("enlarge", "shrink"), ("enlarged", "shrunk"), ("better", "worse"),
     ("large", "small"), ("big", "small"), ("high", "low"), ("fast", "slow"), ("up", "down"),
 ]
 _EXTRA_DOWN_EN = ["reduced", "reducing", "lowered", "lowering", "dropped", "dropping", "diminishes", "diminished",
                   "declines", "declined", "falls", "fall", "goes down", "go down"]
 _EXTRA_UP_EN = ["goes up", "go up", "boosted", "raised", "grown", "doubled", "doubles", "double", "scaled up", "multiplied"]
 _EXTRA_DOWN_EN += ["halved", "halves", "halve", "scaled down", "divided"]
+
+# Evaluative words say whether something got better, not which way it moved: they count only
+# for a subject whose direction relation says which way is better (`better`).
+_EVALUATIVE = {
+    "更好": True, "变好": True, "较好": True, "很好": True, "好": True, "better": True,
+    "更差": False, "变差": False, "较差": False, "很差": False, "差": False, "worse": False,
+}
 
 _POLARITY: dict[str, str] = {}
 _OPPOSITE: dict[str, str] = {}
@@ -65,7 +76,9 @@ for _w in _EXTRA_UP_EN:
 _MASK_ZH = (
     "大小|大部分|大多|大约|大概|大家|大致|大体|最大|最小|最高|最低|最多|最少|极大|极小|大于|小于|高于|低于|多于|少于|"
     "多尺度|多任务|多个|多层|多头|多卡|多分类|多标签|多模态|多样|多次|多种|多少|很多|许多|多数|多项|至少|至多|不少|"
-    "多余|高斯|高效|高维|低维|高层|低层|高阶|低阶|小时|小结|小批量|快照|多久|大写|小写|高度|多通道|多尺寸|差不多"
+    "多余|高斯|高效|高维|低维|高层|低层|高阶|低阶|小时|小结|小批量|快照|多久|大写|小写|高度|多通道|多尺寸|差不多|"
+    "乘加|乘积|乘法|方差|误差|残差|偏差|差异|差别|差值|差分|相差|差距|标准差|时间差|好处|好像|正好|只好|最好|刚好|恰好|"
+    "友好|好在|好比|好几|还好|不好说|大不大|高不高|多不多|好不好"
 )
 _MASK_EN = r"at least|at most|more or less|more than|less than|mini-batch|high-level|low-level|highest|lowest|largest|smallest"
 _POLARITY_RE = re.compile(
@@ -77,6 +90,8 @@ _POLARITY_RE = re.compile(
 _FILLER = re.compile(r"\b(?:the|a|an|its|their|is|are|was|were|be|been|becomes?|gets?|much|even|also|size|sizes)\b|[\s的了得会也就还都是更]")
 REACH_ZH = 8
 REACH_EN = 14
+MAX_MENTIONS = 64  # of all the term lists of one relation, in one claim
+MAX_CLAIM = 2000  # characters of a claim read for relations (a sentence or two is far shorter)
 
 
 @dataclass(frozen=True)
@@ -100,19 +115,31 @@ def _mentions(
                 found.append(Mention(s, e, role, text[s:e]))
     found.sort(key=lambda m: (-(m.end - m.start), m.start))
     kept: list[Mention] = []
+    taken = bytearray(len(text) + 1)  # characters already claimed by a longer mention
     for m in found:
-        if all(m.end <= k.start or m.start >= k.end for k in kept):
+        if not any(taken[m.start : m.end]):
             kept.append(m)
+            taken[m.start : m.end] = b"\x01" * (m.end - m.start)
     if not keep_all:
+        owned = [(m.start, m.end) for m in kept]  # "两者不等价": the negator is part of a term
         kept = [
             m for m in kept
-            if not (den.is_refuted(m.start) or den.is_hypothetical(m.start) or (not keep_negated and den.is_negated(m.start)))
+            if not (
+                den.is_refuted(m.start) or den.is_hypothetical(m.start)
+                or (not keep_negated and (den.is_negated(m.start) or den.is_late_negated(m.start, owned)))
+            )
         ]
-    return sorted(kept, key=lambda m: m.start)
+    # A claim is a sentence or two: past this many mentions the text is no claim a reader would
+    # make, and the pairwise steps below must stay bounded on adversarial input.
+    return sorted(kept, key=lambda m: m.start)[:MAX_MENTIONS]
 
 
 # "精度比小 batch 差", "worse than small batches": the thing compared against is not the subject.
-_COMPARED = re.compile(r"(?:比|相比|相较|than|compared (?:to|with))\s?(?:the |a )?$")
+_COMPARED = re.compile(
+    r"(?:比|相比|相较|相对于?|对比|跟|than|compared (?:to|with)|relative to|in contrast to)\s?(?:于\s?)?(?:the |a )?$"
+)
+# "线程是进程内的调度单位": an entity that only qualifies the property is not its owner.
+_MODIFIER = re.compile(r"^\s?(?:之?内|之?中|里|内部|之间|间)的")
 
 
 def _compared(text: str, m: Mention) -> bool:
@@ -133,9 +160,22 @@ def _clause_ids(text: str) -> list[int]:
     return ids
 
 
+@lru_cache(maxsize=64)
+def _substance(text: str) -> list[int]:
+    """prefix[i]: characters before i that are not articles, copulas or particles, so that any
+    gap is one subtraction (the claim is scanned once, not once per pair of words)."""
+    filler = bytearray(len(text))
+    for m in _FILLER.finditer(text):
+        filler[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
+    return [0, *accumulate(1 - f for f in filler)]
+
+
 def _gap(text: str, a: int, b: int) -> int:
     """Distance between two spans, not counting articles, copulas and particles."""
-    return len(_FILLER.sub("", text[a:b])) if b >= a else 10**6
+    if b < a:
+        return 10**6
+    prefix = _substance(text)
+    return prefix[b] - prefix[a]
 
 
 def _attach(
@@ -212,6 +252,7 @@ def _binds(rel: Binds, text: str, den: Denials) -> Status:
     n = len(rel.pairs)
     mentions = _mentions(text, lists, den)
     entities = [m for m in mentions if m.role < n and not _compared(text, m)]
+    heads = [m for m in entities if not _MODIFIER.match(text[m.end : m.end + 6])]
     props = [m for m in mentions if m.role >= n]
     if not entities or not props:
         return "absent"
@@ -219,7 +260,8 @@ def _binds(rel: Binds, text: str, den: Denials) -> Status:
     sat = rev = 0
     for p in props:
         english = p.text[:1].isascii()
-        owner = _attach(text, (p.start, p.end), entities, clause, english, forward_first=False)
+        owner = _attach(text, (p.start, p.end), heads, clause, english, forward_first=False)
+        owner = owner or _attach(text, (p.start, p.end), entities, clause, english, forward_first=False)
         weight = 2
         if owner is None:
             # A topic carries over into the next clauses ("BN：训练时，对 batch 维度…"), or is named
@@ -269,8 +311,15 @@ def _direction(rel: Direction, text: str, den: Denials) -> Status:
     seen: dict[int, list[str]] = {0: [], 1: []}
     for s, e, word, english in _polarity_words(text, mentions):
         owner = _polarity_owner(text, (s, e), word, mentions, clause, english)
-        if owner is not None and not den.is_refuted(s) and not den.is_hypothetical(s):
-            seen[owner.role].append(_polarity_of(word, den.negators_before(s)))
+        if owner is None or den.is_refuted(s) or den.is_hypothetical(s):
+            continue
+        if word in _EVALUATIVE:
+            if owner.role != 0 or rel.better is None:
+                continue  # "latency is worse" goes up, "accuracy is worse" down: only the rubric knows
+            good = _EVALUATIVE[word] == (den.negators_before(s) % 2 == 0)
+            seen[0].append(rel.better if good else ("down" if rel.better == "up" else "up"))
+            continue
+        seen[owner.role].append(_polarity_of(word, den.negators_before(s)))
     if rel.given is not None and not (seen[0] and seen[1]):
         together = _proportional(text, mentions)
         if together:
@@ -325,11 +374,18 @@ _BEFORE_X_KEEP = re.compile(r"(?:先|首先|first|\bafter)(?:\s?\S{0,4}){0,2}\s?
 _BEFORE_X_SWAP = re.compile(r"\bbefore(?:\s?\S{0,4}){0,2}\s?$")
 
 
+# Between two steps of a list: a separator ("、", ";", a line), an item number, and what is
+# left of the first step, with no comma or colon (those start another clause).
+_LISTED = re.compile(r"[^,，:：]{0,16}?(?:[、;；\x00]\s?(?:\(?\d{1,2}[.)、]?|[①-⑩]|第.步)?\s?(?:再|然后|接着|最后|之后)?\s?)+")
+
+
 def _order_sense(text: str, x: Mention, y: Mention) -> int:
     """+1 when the text says X comes first, -1 when it says Y does, 0 when it does not say."""
     between = text[x.end : y.start]
     chain = re.search(r"→|->|=>|⇒|然后|接着|随后|再|之后|\bthen\b|followed by|afterwards", between)
-    if len(between) > (80 if chain else 30) or (re.search(r"[\x00，,;；:：]", between) and not chain):
+    if len(between) > (80 if chain else 30) or (
+        re.search(r"[\x00，,;；:：]", between) and not chain and not _LISTED.fullmatch(between)
+    ):
         return 0  # two clauses apart, nothing links them in time
     after_y = text[y.end : y.end + 4]
     if not re.search(r"[，,;；]", between):
@@ -339,6 +395,8 @@ def _order_sense(text: str, x: Mention, y: Mention) -> int:
             return 1
     if _BETWEEN_SWAP.search(between) and not re.match(r"^\s?(?:之后|以后|后面|后)", between):
         return -1
+    if _LISTED.fullmatch(between):
+        return 1  # steps listed in turn: "conv、BN、ReLU", "卷积；BN；ReLU", one per line
     if _BETWEEN_KEEP.search(between):
         return 1
     before_x = text[max(0, x.start - 8) : x.start]
@@ -400,6 +458,7 @@ def _ratio(rel: Ratio, text: str, den: Denials) -> Status:
 
 def evaluate(relation, text: str) -> Status:
     """How one normalised claim stands towards one relation."""
+    text = text[:MAX_CLAIM]
     den = denials(text)
     if relation.kind == "binds":
         return _binds(relation, text, den)

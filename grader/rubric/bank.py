@@ -59,4 +59,5 @@ class Bank:
 def _category_rank(rubric: Rubric) -> int:
     from grader.rubric.categories import CATEGORIES
 
-    return list(CATEGORIES).index(rubric.category)
+    order = list(CATEGORIES)
+    return order.index(rubric.category) if rubric.category in order else len(order)  # a team's own after the bank's

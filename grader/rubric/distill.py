@@ -10,22 +10,27 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Annotated
 
-from grader.rubric.models import Rubric
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from grader.rubric.models import QuestionType, Rubric, Slug
 from grader.text.normalize import has_cjk, normalize
 from grader.text.sentences import split_units
 
 MAX_CRITERIA = 7
-MIN_CRITERIA = 3
 SAME_POINT = 0.78  # two sentences this similar make the same point
-TERMS_PER_CRITERION = 3
-MAX_PAIR_GROUP = 4  # a bank group this small is a set of spellings of one term
+TERMS_PER_CRITERION = 6
+MAX_PAIR_GROUP = 2  # a bank group of one term and its translation: a translation, not a concept
 # The draft's English (or Chinese) side when the references are in one language only: left for the
 # author (or the LLM path) to write, never a copy of the other language.
 TO_WRITE = "TODO: write this in English"
 TO_WRITE_ZH = "TODO: 写出中文"
-_EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*[A-Za-z0-9]")
-_ZH_POS = ("n", "nz", "vn", "v", "a", "an", "eng", "l", "i")
+_EN_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_\-]*[A-Za-z0-9]|[A-Za-z]\([^()\s]{1,12}\)|\d+(?:\.\d+)?")
+_FORMULA = re.compile(r"[A-Za-z]\([^()\s]{1,12}\)")  # O(n), f(x)
+_ZH_POS = ("n", "vn", "v", "a", "l", "i", "eng", "m")
+_VERDICT_EN = frozenset({"true", "false", "yes", "no"})
+_VERDICT_ZH = frozenset({"正确", "错误", "不对", "对的", "错的"})
 _STOP_EN = frozenset(
     "the and for with that this from are was were can will into when then than also use used using "
     "which each only more most very such not but its their has have had all any some one two".split()
@@ -45,6 +50,26 @@ class Draft:
     question_en: str | None
     references: list[str]
     sources: list[str] = field(default_factory=list)
+
+
+class JsonlQuestion(BaseModel):
+    """One line of `grader rubric distill --jsonl`: a question and its reference answer(s)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: Slug
+    category: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    type: QuestionType = "concept"
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2_000)]
+    question_en: Annotated[str, StringConstraints(max_length=2_000)] | None = None
+    references: Annotated[list[Annotated[str, StringConstraints(max_length=20_000)]], Field(min_length=1, max_length=20)]
+
+    @field_validator("references", mode="before")
+    @classmethod
+    def _one_or_many(cls, value):
+        """One reference may be given bare; numbers ("42") are references too."""
+        value = [value] if isinstance(value, (str, int, float)) else value
+        return [str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v for v in value] if isinstance(value, list) else value
 
 
 @dataclass
@@ -135,21 +160,83 @@ def bank_synonyms() -> dict[str, tuple[str, ...]]:
     return table
 
 
-def _candidate_terms(text: str, question: str) -> list[str]:
-    """Technical terms of a sentence, most distinctive first; words of the question last."""
-    import jieba.analyse
+def _en_stop() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS | _STOP_EN) - _VERDICT_EN
+
+
+def _key(term: str) -> str:
+    """What makes two spellings one term: the Snowball stem for English words."""
+    from grader.text.terms import stem_en
+
+    t = normalize(term)
+    return t if has_cjk(t) else " ".join(stem_en(w) for w in t.split())
+
+
+def content_terms(text: str) -> list[str]:
+    """Content words of a text in reading order, once each: English word tokens without stop
+    words, numbers and formulas, Chinese jieba words that carry meaning; verdict words kept."""
+    import jieba.posseg
 
     jieba_log_off()
-    q = normalize(question)
+    stop = _en_stop()
     terms: list[str] = []
-    for tok in _EN_TOKEN.findall(text):
-        if tok.lower() not in _STOP_EN and len(tok) >= 2:
+    for m in _EN_TOKEN.finditer(text):
+        tok = m.group()
+        low = tok.lower()
+        if low in _VERDICT_EN or re.fullmatch(r"\d+(\.\d+)?", tok) or _FORMULA.fullmatch(tok):
+            terms.append(tok)
+        elif re.match(r"[A-Za-z]", tok) and low not in stop and len(tok) >= 2:
             terms.append(tok)
     if has_cjk(text):
-        terms.extend(t for t in jieba.analyse.extract_tags(text, topK=8, allowPOS=_ZH_POS) if has_cjk(t) and len(t) >= 2)
+        for w in jieba.posseg.cut(text):
+            word = w.word.strip()
+            if has_cjk(word) and (word in _VERDICT_ZH or (len(word) >= 2 and w.flag.startswith(_ZH_POS))):
+                terms.append(word)
     seen: set[str] = set()
-    unique = [t for t in terms if not (normalize(t) in seen or seen.add(normalize(t)))]
-    return sorted(unique, key=lambda t: normalize(t) in q)  # stable: keeps the extraction order
+    return [t for t in terms if not (_key(t) in seen or seen.add(_key(t)))]
+
+
+class Weights:
+    """Inverse document frequency of a term over a set of documents: the other questions'
+    references and a general background, so a term that every answer in the subject uses
+    weighs little and the term that tells this question's answer apart weighs most."""
+
+    def __init__(self, docs: list[str]):
+        self.docs = [normalize(d) for d in docs if d.strip()]
+        self._keys = [{_key(t) for t in content_terms(d)} for d in docs if d.strip()]
+        self._cache: dict[str, float] = {}
+
+    def idf(self, term: str) -> float:
+        import math
+
+        k = _key(term)
+        if k not in self._cache:
+            if has_cjk(k):
+                df = sum(k in d for d in self.docs)
+            else:
+                df = sum(k in keys for keys in self._keys)
+            self._cache[k] = math.log((len(self.docs) + 1) / (df + 1)) + 1
+        return self._cache[k]
+
+
+def _in_question(term: str, question: str) -> bool:
+    q = normalize(question)
+    if has_cjk(term):
+        return normalize(term) in q
+    qkeys = {_key(w) for w in _EN_TOKEN.findall(q)}
+    return _key(term) in qkeys
+
+
+def _candidate_terms(text: str, question: str, weights: Weights | None = None) -> list[str]:
+    """Content terms of a point, most distinctive first; words of the question only when the
+    point says nothing else."""
+    terms = content_terms(text)
+    own = [t for t in terms if not _in_question(t, question)] or terms
+    if weights is None:
+        return own
+    return sorted(own, key=lambda t: -weights.idf(t))  # stable: ties keep reading order
 
 
 def jieba_log_off() -> None:
@@ -160,12 +247,12 @@ def jieba_log_off() -> None:
     jieba.setLogLevel(logging.WARNING)
 
 
-def _groups_for(point: _Point, question: str) -> list[list[str]]:
+def _groups_for(point: _Point, question: str, weights: Weights | None = None) -> list[list[str]]:
     text = "；".join(point.sentences)
     synonyms = bank_synonyms()
     groups: list[list[str]] = []
     used: set[str] = set()
-    for term in _candidate_terms(text, question):
+    for term in _candidate_terms(text, question, weights):
         key = normalize(term)
         if key in used:
             continue
@@ -174,6 +261,8 @@ def _groups_for(point: _Point, question: str) -> list[list[str]]:
         used.update(normalize(t) for t in group)
         if len(groups) == TERMS_PER_CRITERION:
             break
+    if not groups:  # a verdict or a symbol: the reference itself is the term
+        groups.append([text.strip()[:60]])
     return groups
 
 
@@ -193,33 +282,59 @@ def _slug(text: str, n: int) -> str:
     return "-".join(words) if words else f"point-{n}"
 
 
-def distill_offline(d: Draft) -> dict:
-    points = key_points(d.references)
-    chosen = [p for p in points if _groups_for(p, d.question_zh)][:MAX_CRITERIA]
-    if len(chosen) < MIN_CRITERIA:
-        raise DistillError(
-            f"found {len(chosen)} distinct key point(s) in the reference answers; a rubric needs at least "
-            f"{MIN_CRITERIA}: give a longer reference answer or more of them"
-        )
+def _points(references: list[str]) -> list[_Point]:
+    """Key points of the references; a reference too short to split is one point, and points
+    beyond the limit join the last criterion rather than being dropped."""
+    try:
+        points = key_points(references)
+    except DistillError:
+        points = [_Point([r.strip()], {i}, (i, 0)) for i, r in enumerate(references) if r.strip()][:1]
+        if not points:
+            raise
+    if len(points) > MAX_CRITERIA:
+        last = points[MAX_CRITERIA - 1]
+        for extra in points[MAX_CRITERIA:]:
+            last.sentences.extend(extra.sentences)
+            last.refs |= extra.refs
+        points = points[:MAX_CRITERIA]
+    return points
+
+
+def background() -> list[str]:
+    """General documents for term weights: the shipped bank's reference answers."""
+    from grader.rubric.bank import Bank
+
+    return [t for r in Bank.load().rubrics.values() for t in r.reference_answer.texts()]
+
+
+def distill_offline(d: Draft, weights: Weights | None = None) -> dict:
+    """A rubric from the references alone; never refuses a reference that has any text. `weights`
+    (term IDF over the other questions' references and a background) picks the key terms."""
+    refs = [r for r in d.references if r.strip()]
+    if not refs:
+        raise DistillError("the reference answers are empty")
+    if weights is None:
+        weights = Weights([*refs, *background()])
+    points = _points(refs)
     criteria, ids = [], set()
-    for n, p in enumerate(chosen, start=1):
-        cid = _slug(" ".join(g[0] for g in _groups_for(p, d.question_zh) if re.match(r"[A-Za-z]", g[0])), n)
+    for n, p in enumerate(points, start=1):
+        groups = _groups_for(p, d.question_zh, weights)
+        cid = _slug(" ".join(g[0] for g in groups if re.match(r"[A-Za-z]", g[0])), n)
         while cid in ids:
             cid = f"{cid}-{n}"
         ids.add(cid)
-        statement = p.sentences[0]
-        groups = _groups_for(p, d.question_zh)
         criteria.append(
             {
                 "id": cid,
                 "points": 2 if (len(p.refs) > 1 or n <= 3) else 1,  # shared or leading points weigh more
-                "statement": _bilingual(statement),
+                "statement": _bilingual(p.sentences[0]),
                 "key_terms": groups,
-                "min_groups": max(1, len(groups) - 1),
+                "min_groups": max(1, (len(groups) + 1) // 2),
             }
         )
     question = d.question_zh.strip()
     core = question.rstrip("？?。. ")
+    first = criteria[0]["statement"]
     return {
         "id": d.question_id,
         "version": 1,
@@ -227,12 +342,13 @@ def distill_offline(d: Draft) -> dict:
         "type": d.qtype,
         "sources": d.sources or ["distilled"],
         "question": {"zh": question, "en": d.question_en or f"{TO_WRITE} ({d.question_id})"},  # unique: lint checks phrasings
-        "aliases": [f"请讲一下：{core}", f"能说说{core}吗？"],
-        "reference_answer": {"zh": d.references[0].strip(), "en": None},
+        "aliases": [f"请讲一下：{core}", f"能说说{core}吗？"] if has_cjk(core) else [f"Please explain: {core}", f"Can you tell me: {core}?"],
+        "reference_answer": {"zh": refs[0].strip(), "en": None, "others": [r.strip() for r in refs[1:]]},
         "criteria": criteria,
         "misconceptions": [],
-        "follow_ups": [{"zh": f"能举一个具体的例子说明“{criteria[0]['statement']['zh'][:30]}”吗？",
+        "follow_ups": [{"zh": f"能举一个具体的例子说明“{first['zh'][:30]}”吗？" if first["zh"] != TO_WRITE_ZH else "能举一个具体的例子说明你的第一点吗？",
                         "en": "Can you give a concrete example of your first point?"}],
+        "origin": "distilled",
     }
 
 
@@ -261,5 +377,7 @@ def to_yaml(rubric: Rubric, note: str) -> str:
         c["points"] = int(c["points"]) if float(c["points"]).is_integer() else c["points"]
     if data.get("code_check") is None:
         data.pop("code_check", None)
+    if not data["reference_answer"].get("others"):
+        data["reference_answer"].pop("others", None)
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     return f"# {note}\n" + body

@@ -11,6 +11,15 @@ from grader.rubric.models import Rubric
 from grader.text.normalize import compact
 
 
+SHIPPED_MIN_CRITERIA = 3  # team rubrics distilled from a short reference may hold fewer
+
+
+def _is_shipped(path: Path) -> bool:
+    from grader.rubric.loader import shipped_bank_dir
+
+    return shipped_bank_dir().resolve() in path.resolve().parents
+
+
 def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
     problems: list[Problem] = []
     if path.stem != rubric.id:
@@ -29,6 +38,10 @@ def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
         for g, group in enumerate(crit.key_terms):
             if not any(term.strip() for term in group):
                 problems.append(Problem(path, f"criteria[{i}].key_terms[{g}]", "key-term group has no terms"))
+    if _is_shipped(path) and rubric.category not in CATEGORIES:
+        problems.append(Problem(path, "category", f"a shipped rubric's category must be one of: {', '.join(CATEGORIES)}"))
+    if len(rubric.criteria) < SHIPPED_MIN_CRITERIA and _is_shipped(path):
+        problems.append(Problem(path, "criteria", f"a shipped rubric needs at least {SHIPPED_MIN_CRITERIA} criteria"))
     problems.extend(_reference_self_check(path, rubric))
     problems.extend(_relation_check(path, rubric))
     if rubric.type == "coding" and rubric.code_check is None:
@@ -83,7 +96,7 @@ def _reference_self_check(path: Path, rubric: Rubric) -> list[Problem]:
 
     problems: list[Problem] = []
     ref = rubric.reference_answer
-    text = normalize(ref.zh + "\n" + (ref.en or ""))
+    text = normalize("\n".join(ref.texts()))
     words = words_of(text)
     for i, crit in enumerate(rubric.criteria):
         missing = [g for g in crit.key_terms if not find_group(g, text, words)]

@@ -6,22 +6,9 @@ import hashlib
 import json
 from typing import Annotated, Literal
 
-from grader.rubric.categories import CATEGORIES
+from grader.rubric.categories import category_names
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StringConstraints, field_validator, model_validator
 
-Category = Literal[
-    "cnn-architectures",
-    "normalization",
-    "activations-optimisation",
-    "losses",
-    "detection",
-    "segmentation",
-    "classical-ml",
-    "python",
-    "os-systems",
-    "linear-algebra",
-    "coding-algorithms",
-]
 QuestionType = Literal["concept", "derivation", "coding"]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -99,6 +86,10 @@ class Bilingual(Strict):
 class ReferenceAnswer(Strict):
     zh: Text
     en: Text | None = None
+    others: list[Text] = Field(default_factory=list)  # further reference answers a team supplied
+
+    def texts(self) -> list[str]:
+        return [self.zh, *([self.en] if self.en else []), *self.others]
 
 
 TermList = Annotated[list[Text], Field(min_length=1)]
@@ -138,6 +129,10 @@ class Direction(Strict):
     subject: TermList
     dir: Literal["up", "down"]
     given: Movement | None = None
+    # Which way is an improvement for the subject, so that "更好/更差", "better/worse" say which
+    # way it moves: down for a cost (latency, error, variance), up for a quality (accuracy).
+    # Unset, such words say nothing about it.
+    better: Literal["up", "down"] | None = None
 
 
 class Ratio(Strict):
@@ -275,16 +270,22 @@ class CodeCheck(Strict):
 class Rubric(Strict):
     id: Slug
     version: int = Field(ge=1)
-    category: Category
+    # One of the bank's categories (see `grader.rubric.categories`); a team may name its own.
+    category: Slug
     type: QuestionType
     sources: list[Text] = Field(min_length=1)
     question: Bilingual
     aliases: list[Text] = Field(min_length=2)
     reference_answer: ReferenceAnswer
-    criteria: list[Criterion] = Field(min_length=3, max_length=7)
+    # A team's rubric distilled from a one-sentence reference may hold one criterion; the
+    # shipped bank's minimum of three is a lint rule (see `grader.rubric.lint`).
+    criteria: list[Criterion] = Field(min_length=1, max_length=7)
     misconceptions: list[Misconception] = Field(default_factory=list, max_length=MAX_MISCONCEPTIONS)
     follow_ups: list[Bilingual] = Field(min_length=1, max_length=3)
     code_check: CodeCheck | None = None
+    # "distilled": drafted from reference answers, its key terms a sample of the reference's words,
+    # so the offline judge blends in a continuous similarity score (grader.judges.semantic).
+    origin: Literal["written", "distilled"] = "written"
 
     _hash: str | None = PrivateAttr(default=None)
 
@@ -297,12 +298,16 @@ class Rubric(Strict):
 
     @property
     def category_name(self) -> str:
-        return CATEGORIES[self.category][0]
+        return category_names(self.category)[0]
 
     def content_hash(self) -> str:
         """Stable hash of the content: independent of YAML layout, comments and key order."""
         if self._hash is None:
-            canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+            # Fields at their defaults are left out, so adding one does not change existing hashes.
+            skip: dict = {} if self.origin != "written" else {"origin": True}
+            if not self.reference_answer.others:
+                skip["reference_answer"] = {"others"}
+            canonical = json.dumps(self.model_dump(mode="json", exclude=skip), sort_keys=True, ensure_ascii=False)
             self._hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
         return self._hash
 

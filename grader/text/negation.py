@@ -24,6 +24,30 @@ _SCOPE_END = re.compile(
     r"[，,;；:：。!！?？\x00()（）]|而是|但是|但|却|(?<![然因从进反])而(?!且)|只是|其实|实际上|反而|"
     r"\b(?:but|however|instead|rather|yet|whereas|while|although|though|actually)\b"
 )
+# Words that contain a negating character without denying anything: "不确定性", "不平衡", "差不多",
+# "无偏", "无论", "是不是" (a question). Masked before negators are looked for, longest first.
+LEXICALISED = (
+    "不确定性", "不确定", "不平衡", "不均衡", "不稳定", "不对称", "不连续", "不可导", "不规则", "不等式", "不变性", "不变",
+    "不一定", "不可避免", "不外乎", "不得不", "差不多", "不多", "不少", "不断", "不仅", "不但", "不只", "不止", "不过",
+    "不管", "不论", "不久", "不如", "不然", "不错", "不光", "不妨", "不同", "无论", "无偏", "无损", "无监督", "无穷",
+    "无限", "无数", "无人", "毫无疑问", "没错", "是不是", "会不会", "能不能", "要不要", "有没有", "用不用", "对不对",
+    "大不大", "高不高", "好不好", "行不行",
+)
+_LEXICAL = re.compile("|".join(sorted(LEXICALISED, key=len, reverse=True)))
+
+
+def mask_lexicalised(text: str) -> str:
+    """The text with each lexicalised word blanked (offsets kept), so "不确定性" denies nothing."""
+    return _LEXICAL.sub(lambda m: "〇" * len(m.group()), text)
+
+
+# Negators that close their clause deny what comes before them: "…的问题现在也没有了", "遮挡变化也
+# 不大", "学习率不用控制", "这种做法并不常用". At most this many word characters may follow.
+LATE_TAIL = 2
+_LATE_HEAD = re.compile(r"(?:也|都|还|就|并|根本|完全|其实|现在|已经|基本|几乎)+\s?$")
+# A negation stops at these connectives: "不增加参数就能扩大感受野" affirms the receptive field.
+_CONNECTIVE = re.compile(r"就|也|才")
+
 _CONDITIONAL = re.compile(r"(?:如果|若|要是|假如|一旦|倘若|\bif|\bwhether|\bor)\s?$")
 TERM_REACH_ZH = 4  # a negated term follows its negator closely: "不用当前 batch"
 TERM_REACH_EN = 12  # "not use the batch mean"
@@ -77,6 +101,28 @@ class Denials:
     disbelieved: list[tuple[int, int]] = field(default_factory=list)
     # From "否则"/"otherwise" to the end of its sentence: another case than the one asserted.
     hypothetical: list[tuple[int, int]] = field(default_factory=list)
+    # The subject of a clause-final negator ("遮挡变化也不大"): denied for a point stated
+    # affirmatively, but not read as a negation of what follows.
+    late: list[tuple[int, int]] = field(default_factory=list)
+    # (start, end, negator position) of each late scope, so that a term which itself carries the
+    # negator ("…下两者不等价") can keep it from denying the rest of the clause.
+    late_marks: list[tuple[int, int, int]] = field(default_factory=list)
+
+    # What "而不是/而非/rather than/instead of" rejects: the rejected half of a contrast.
+    rejected: list[tuple[int, int]] = field(default_factory=list)
+
+    def is_rejected(self, pos: int) -> bool:
+        return self._inside(self.rejected, pos)
+
+    def is_late_negated(self, pos: int, owned: list[tuple[int, int]] | None = None) -> bool:
+        """Whether `pos` lies before a clause-final negator. With `owned` (spans of matched terms),
+        a negator inside one of those terms ("不等价", "不收敛") belongs to that term and denies
+        nothing else."""
+        if not owned:
+            return self._inside(self.late, pos)
+        return any(
+            s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.late_marks
+        )
 
     def is_hypothetical(self, pos: int) -> bool:
         return self._inside(self.hypothetical, pos)
@@ -131,10 +177,55 @@ def _scope_end(text: str, start: int, reach: int) -> int:
     return m.start() if m else min(len(text), start + reach)
 
 
+def _negation_end(text: str, start: int, reach: int) -> int:
+    """End of a negator's scope: its clause end or reach, or a connective ("就/也/才") after it."""
+    end = _scope_end(text, start, reach)
+    c = _CONNECTIVE.search(text, start + 1, end)
+    return c.start() if c else end
+
+
+_CLAUSE_MARKS = set("，,;；:：。!！?？\x00")
+
+
+def late_scopes(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, negator position) of what a clause-final negator denies: the clause before it
+    ("遮挡变化也不大" denies that the occlusion change is large)."""
+    masked = mask_lexicalised(text)
+    out = []
+    for m in _NEGATOR.finditer(masked):
+        if not m.group()[0] in "不没并从决绝谈算称说" or re.search(r"是|而|非", m.group()):
+            continue  # English, and "不是/并非/而不是 X", put the negator before what it denies
+        end = _scope_end(masked, m.end(), ZH_SCOPE)
+        tail = masked[m.end() : end]
+        if len(re.findall(r"\w", tail)) > LATE_TAIL or re.search(r"[a-z0-9]", tail):
+            continue
+        if masked[max(0, m.start() - 2) : m.start()].rstrip(" ")[-1:] in _CLAUSE_MARKS:
+            continue  # "保留浮点坐标，不取整": a predicate of its own, not a denial of the clause before
+        start = _clause_start(masked, m.start())
+        head = _LATE_HEAD.search(masked, start, m.start())
+        stop = head.start() if head else m.start()
+        if re.search(r"\w", masked[start:stop]) and not _CONDITIONAL.search(masked[max(0, m.start() - 4) : m.start()]):
+            out.append((start, stop, m.start()))
+    return out
+
+
+_REJECTOR = re.compile(r"而不是|而非|\b(?:rather than|instead of)\b")
+
+
+def rejected_scopes(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the rejected half of "X 而不是 Y" / "X rather than Y": Y."""
+    masked = mask_lexicalised(text)
+    return [
+        (m.end(), _negation_end(masked, m.end(), EN_SCOPE if m.group()[0].isascii() else ZH_SCOPE))
+        for m in _REJECTOR.finditer(masked)
+    ]
+
+
 def negation_scopes(text: str) -> list[tuple[int, int]]:
     """(start, end) of what each negator denies: from the end of the negator to the end of its
-    clause, a contrast word, or its reach."""
+    clause, a contrast word, a connective ("就/也/才"), or its reach."""
     scopes = []
+    text = mask_lexicalised(text)
     for m in _NEGATOR.finditer(text):
         s = m.start()
         # "如果没有 X" / "if not" set a condition; "是不是", "会不会" ask a question.
@@ -143,7 +234,7 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
         ):
             continue
         english = m.group()[0].isascii()
-        scopes.append((m.end(), _scope_end(text, m.end(), EN_SCOPE if english else ZH_SCOPE)))
+        scopes.append((m.end(), _negation_end(text, m.end(), EN_SCOPE if english else ZH_SCOPE)))
     return scopes
 
 
@@ -169,13 +260,14 @@ def denials(text: str) -> Denials:
             refuted.append((start, m.end()))
     scopes = [(s, e) for s, e in negation_scopes(text) if e > s]
     disbelieved = [(m.end(), _scope_end(text, m.end(), len(text))) for m in _DISBELIEF.finditer(text)]
+    marks = late_scopes(text)
     hypo = []
     for m in _HYPOTHETICAL.finditer(text):
         end = text.find("\x00", m.start())
         hypo.append((m.start(), end if end >= 0 else len(text)))
     return Denials(
         negated=sorted(scopes), refuted=_merge(refuted), length=len(text), hypothetical=_merge(hypo),
-        disbelieved=_merge(disbelieved),
+        disbelieved=_merge(disbelieved), late=_merge([(a, b) for a, b, _ in marks]), late_marks=marks, rejected=_merge(rejected_scopes(text)),
     )
 
 

@@ -8,8 +8,13 @@ from dataclasses import dataclass
 
 # Chinese and English sentence ends, semicolons and line breaks. An English full stop ends a
 # sentence only before whitespace, so "model.eval()" and "3.14" stay whole.
-_BOUNDARY = re.compile(r"[。！？!?；;\n]+|\.(?=\s)|\.$")
+# "!=" is an operator, "et al." / "e.g." / "i.e." / "vs." abbreviations, "1." a list number.
+_BOUNDARY = re.compile(
+    r"(?:[。！？?；;\n]|!(?!=))+|(?<!\bet al)(?<!\be\.g)(?<!\bi\.e)(?<!\bvs)(?<!\bcf)(?<![\n\s(]\d)(?<!^\d)(?<!\d\d)\.(?=\s)|\.$"
+)
 MAX_UNIT = 160  # long run-on sentences are split further at commas
+HARD_UNIT = 400  # and a run with no comma at all is cut here, so no unit grows without bound
+MAX_LIST = 8  # list items a heading gathers into one claim
 
 
 @dataclass(frozen=True)
@@ -28,13 +33,32 @@ def _split_long(text: str, base: int) -> list[Unit]:
             units.append(Unit(base + pos, base + m.end(), text[pos : m.end()]))
             pos = m.end()
     units.append(Unit(base + pos, base + len(text), text[pos:]))
-    return units
+    out = []
+    for u in units:
+        for k in range(0, len(u.text), HARD_UNIT):
+            out.append(Unit(u.start + k, min(u.end, u.start + k + HARD_UNIT), u.text[k : k + HARD_UNIT]))
+    return out
+
+
+# A line break inside a sentence (hard-wrapped text): the line before is long and ends in no
+# sentence end or colon, and the next one is no list item.
+_WRAPPED = re.compile(r"(?<=[^\s。！？!?；;:：.])\n(?=[ \t]*[^\s\-*•·\d(（①-⑩])")
+WRAP_MIN = 30  # characters of a line that was wrapped rather than ended
+
+
+def _unwrap(answer: str) -> str:
+    """The answer with the line breaks inside sentences made spaces (offsets kept)."""
+    def join(m: re.Match[str]) -> str:
+        line_start = answer.rfind("\n", 0, m.start()) + 1
+        return " " if m.start() - line_start >= WRAP_MIN else "\n"
+
+    return _WRAPPED.sub(join, answer)
 
 
 def split_units(answer: str) -> list[Unit]:
     units: list[Unit] = []
     pos = 0
-    for m in list(_BOUNDARY.finditer(answer)) + [None]:
+    for m in list(_BOUNDARY.finditer(_unwrap(answer))) + [None]:
         end = m.end() if m else len(answer)
         chunk = answer[pos:end]
         stripped = chunk.strip()
@@ -74,3 +98,23 @@ def linked(prev: Unit, nxt: Unit) -> bool:
         return True
     return bool(_REFERS_BACK.match(nxt.text.lstrip()))
 
+
+
+def is_heading(unit: Unit) -> bool:
+    """A unit that introduces a list: it ends in a colon ("步骤如下：", "Top-down:")."""
+    return unit.text.rstrip().endswith((":", "："))
+
+
+def list_runs(units: list[Unit]) -> list[tuple[int, ...]]:
+    """A heading and the items listed under it (one per line or between semicolons), up to the
+    next heading: one claim for a point that is a list ("步骤：先…；再…；最后…")."""
+    runs = []
+    for j, u in enumerate(units):
+        if not is_heading(u):
+            continue
+        k = j + 1
+        while k < len(units) and k - j <= MAX_LIST and not is_heading(units[k]):
+            k += 1
+        if k - j >= 3:
+            runs.append(tuple(range(j, k)))
+    return runs

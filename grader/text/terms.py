@@ -86,7 +86,42 @@ def find_term_all(term: str, norm_text: str, words: list[tuple[str, int, int]] |
 
         limit = _typo_distance(t)
         spans = [(s, e) for w, s, e in words if _is_typo(w, t, limit, Levenshtein)]
+    if not spans and words is not None and not has_cjk(t) and _WORD.fullmatch(t) and len(t) >= 3:
+        # English inflection: "allows" / "allowed" / "allowing" meet "allow"; derivations that
+        # share a stem but mean something else ("difference" for "differ") do not.
+        stem = stem_en(t)
+        spans = [(s, e) for w, s, e in words if len(w) >= 3 and stem_en(w) == stem and inflection_of(w, t)]
     return spans
+
+
+# What an English inflection adds to or changes at the end of a word ("study" → "studies").
+_INFLECTIONS = frozenset({"", "s", "es", "d", "ed", "ing", "e", "y", "ies", "ied"})
+
+
+def inflection_of(a: str, b: str) -> bool:
+    """Whether two words differ only by an inflectional ending (and a doubled consonant:
+    "run"/"running")."""
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    def ending(rest: str) -> str:
+        doubled = len(rest) >= 3 and n > 0 and rest[0] == a[n - 1]
+        return rest[1:] if doubled and rest[1:] in _INFLECTIONS else rest
+
+    return ending(a[n:]) in _INFLECTIONS and ending(b[n:]) in _INFLECTIONS
+
+
+@lru_cache(maxsize=65536)
+def stem_en(word: str) -> str:
+    """Snowball (Porter 2) stem of a lowercase English word."""
+    return _stemmer().stemWord(word)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
 
 
 def words_of(norm_text: str) -> list[tuple[str, int, int]]:
@@ -143,13 +178,16 @@ def find_claim(patterns: list[str], norm_text: str, denied=None, timeout: float 
     """First match of a misconception pattern that is not explicitly negated just before it
     (just before its `claim` group, when it has one). `denied(start, end)`, when given, says
     whether the sentence denies the claim matched there (a negation scope, a refuted claim)."""
+    from grader.text.negation import mask_lexicalised
+
+    masked = mask_lexicalised(norm_text)  # "是不是超过", "差不多" deny nothing
     for p in patterns:
         try:
             for m in _claim_pattern(p).finditer(norm_text, timeout=timeout or PATTERN_TIMEOUT_S):
                 # A pattern may scan the whole sentence first (to skip sentences that make another
                 # point) and mark where the claim itself starts with a group named `claim`.
                 start = m.start("claim") if "claim" in m.re.groupindex else m.start()
-                before = norm_text[max(0, start - 12) : start]
+                before = masked[max(0, start - 12) : start]
                 if not _NEGATION.search(before) and not (denied and denied(start, m.end())):
                     return m
         except TimeoutError:
@@ -157,3 +195,38 @@ def find_claim(patterns: list[str], norm_text: str, denied=None, timeout: float 
             if collected is not None:
                 collected.append(p)
     return None
+
+
+# Chinese function words that carry no content of their own (jieba keeps them as words).
+_ZH_FUNCTION = frozenset(
+    "的 了 是 在 和 与 及 或 而 就 都 也 还 又 被 把 对 从 到 让 使 给 由 为 以 于 之 其 这 那 这个 那个 这些 那些 "
+    "一个 一种 一些 可以 能 会 要 有 没有 不 很 更 最 所以 因为 如果 但是 然后 进行 通过 我们 你 我 他 它 它们 吗 呢 吧 啊".split()
+)
+
+
+# English function words: articles, pronouns, auxiliaries, prepositions, conjunctions. Not a
+# general stop list: "first", "last", "empty", "top", "full" are content in a technical answer.
+_EN_FUNCTION = frozenset(
+    "a an the this that these those it its it's they them their there here we our us you your he she his her i me my "
+    "is are was were be been being am do does did doing done have has had having will would shall should can could "
+    "may might must of in on at by for with without from to into onto over under about as than then so such "
+    "and or but nor not no if when while which who whom whose what where why how also too very just only "
+    "any all each every some other another both either neither one ones".split()
+)
+
+
+@lru_cache(maxsize=4096)
+def content_words(text: str) -> frozenset[str]:
+    """The content words of a text, for comparing what two texts say: English words without stop
+    words, as Snowball stems; numbers; Chinese jieba words without function words."""
+    norm = normalize(text[:20_000])
+    out = {stem_en(w) for w in re.findall(r"[a-z]+", norm) if len(w) > 1 and w not in _EN_FUNCTION}
+    out |= set(re.findall(r"\d+(?:\.\d+)?", norm))
+    if has_cjk(norm):
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # not its dictionary-loading chatter on every first use
+        out |= {w for w in jieba.lcut(re.sub(r"[a-z0-9]+", " ", norm)) if has_cjk(w) and w not in _ZH_FUNCTION}
+    return frozenset(out)
