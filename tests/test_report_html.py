@@ -647,6 +647,9 @@ def test_batch_writes_an_index_and_one_language_per_page(runner, tmp_path):
     assert "<pre class=\"code\">" in zh and "```" not in zh
     md = (out / "report-mock_interview_zh_md.md").read_text(encoding="utf-8")
     assert "not a technical question" not in md
+    assert "匹配度" in md and not re.search(r"\*\*(UNSCORED|UNMATCHED|FAILED|GRADED)\*\*| · match |> warning", md)
+    en_md = (out / "report-mock_interview_en_txt.md").read_text(encoding="utf-8")
+    assert not re.search(r"[\u4e00-\u9fff]", en_md)
 
 
 @pytest.fixture(scope="module")

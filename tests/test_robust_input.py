@@ -104,3 +104,49 @@ def test_json_output_of_a_decoded_answer_round_trips(runner):
     result = runner.invoke(app, ["grade", "bn-inference", "-", "--json"], input=ANSWER.encode("utf-16"))
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["status"] == "graded"
+
+
+def test_a_lone_surrogate_escaped_in_json_costs_that_line_only(runner, tmp_path):
+    sheet = tmp_path / "answers.jsonl"
+    sheet.write_text(
+        '{"question_id": "bn-inference", "answer": "running mean \\ud800 broken"}\n'
+        + json.dumps({"question_id": "bn-inference", "answer": ANSWER}, ensure_ascii=False) + "\n",
+        encoding="utf-8",
+    )
+    report = tmp_path / "r.md"
+    result = runner.invoke(app, ["--quiet", "batch", str(sheet), "--report", str(report), "--json"])
+    assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+    (t,) = json.loads(result.stdout)["transcripts"]
+    assert t["warnings"] == ["skipped line 1: answer: contains invalid characters (a lone UTF-16 surrogate escaped in the JSON)"]
+    assert [i["status"] for i in t["items"]] == ["graded"]
+    assert [a for a, _ in _rows(tmp_path)] == [ANSWER] and report.is_file()
+    # the same escape in speech-recognition JSON: one line naming the file, no traceback
+    asr = tmp_path / "asr.json"
+    asr.write_text('{"segments": [{"start": 0, "end": 1, "text": "\\udc80"}]}', encoding="utf-8")
+    result = runner.invoke(app, ["batch", str(asr), "--report", str(tmp_path / "a.json")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr == (f"warning: {asr}: ASR JSON: segment 1: text: contains invalid characters "
+                             "(a lone UTF-16 surrogate escaped in the JSON)\n")
+
+
+def test_the_api_refuses_an_answer_with_a_lone_surrogate():
+    import pytest
+
+    from grader.grading.service import AnswerError, check_answer
+
+    with pytest.raises(AnswerError, match="lone UTF-16 surrogates"):
+        check_answer("running mean \ud800")
+
+
+def test_every_flag_a_judge_sets_has_a_label_in_both_languages():
+    import re
+    from pathlib import Path
+
+    from grader.report.terminal import LABELS
+
+    src = "\n".join(p.read_text(encoding="utf-8") for p in Path("grader").rglob("*.py"))
+    lines = [line for line in src.splitlines() if re.search(r"flags\.append\(|flags = \[", line)]
+    flags = {w for line in lines for w in re.findall(r'(?<!== )"([a-z_]+)"', line)}  # not what a status is compared with
+    assert {"reversed_relation", "evidence_rejected", "sandbox_failed"} <= flags
+    for lang in ("zh", "en"):
+        assert flags - set(LABELS[lang]["flags"]) == set(), lang

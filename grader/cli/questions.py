@@ -6,14 +6,14 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.common import JsonOpt, NoBuiltinOpt, RubricsOpt, console, fail, load_bank, print_json
+from grader.cli.common import JsonOpt, Lang, NoBuiltinOpt, RubricsOpt, console, fail, load_bank, print_json
 from grader.rubric.categories import CATEGORIES
 
 
 def questions(
     category: Annotated[str | None, typer.Option("--category", "-c", help="Only this category (slug or name).")] = None,
     qtype: Annotated[str | None, typer.Option("--type", "-t", help="Only this type: concept, derivation or coding.")] = None,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language of the question text: zh or en (default: config, else zh).", show_default=False)] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", case_sensitive=False, help="Language of the question text: zh or en (default: config, else zh).", show_default=False)] = None,
     json_out: JsonOpt = False,
     rubrics: RubricsOpt = None,
     no_builtin: NoBuiltinOpt = False,

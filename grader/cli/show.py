@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from grader.cli.common import JsonOpt, NoBuiltinOpt, RubricsOpt, console, get_rubric, load_bank, print_json
+from grader.cli.common import JsonOpt, Lang, NoBuiltinOpt, RubricsOpt, console, get_rubric, load_bank, print_json
 
 
 def show(
     question_id: Annotated[str, typer.Argument(help="Question id, as listed by `grader questions`.")],
     reference: Annotated[bool, typer.Option("--reference", help="Also reveal the reference answer.")] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help="Language: zh or en (default: config, else zh).", show_default=False)] = None,
+    lang: Annotated[Lang | None, typer.Option("--lang", case_sensitive=False, help="Language: zh or en (default: config, else zh).", show_default=False)] = None,
     json_out: JsonOpt = False,
     rubrics: RubricsOpt = None,
     no_builtin: NoBuiltinOpt = False,

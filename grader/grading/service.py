@@ -34,6 +34,10 @@ def check_answer(answer: str) -> str:
     controls = sum(1 for ch in answer if ord(ch) < 32 and ch not in "\t\n\r")
     if controls > max(8, len(answer) // 100):
         raise AnswerError("the answer contains control characters; is it binary data?")
+    try:
+        answer.encode("utf-8")
+    except UnicodeEncodeError:  # e.g. "\ud800" escaped in a JSONL sheet
+        raise AnswerError("the answer contains invalid characters (lone UTF-16 surrogates)") from None
     if len(answer) > MAX_ANSWER_CHARS:
         raise AnswerError(
             f"the answer is {len(answer):,} characters; the limit is {MAX_ANSWER_CHARS:,} (one interview answer)"

@@ -113,6 +113,12 @@ def _unmatched_reason(item: BatchItem, bank, lang: str) -> str:
     if rubric is None:
         return "题库里没有可以比较的题目。" if lang == "zh" else "There is no bank question to compare it with."
     title = short_title(getattr(rubric.question, lang))
+    second = bank.rubrics.get(item.candidates[1][0]) if len(item.candidates) > 1 else None
+    if item.error and item.error.startswith("matches bank questions") and second is not None:
+        other = short_title(getattr(second.question, lang))
+        if lang == "zh":
+            return f"这道题与题库中的「{title}」和「{other}」同样接近，无法确定是哪一道，没有评分；在记录里注明题目 id 即可评分。"
+        return f"It fits the bank questions “{title}” and “{other}” about equally well, so it was not graded; give its question id to grade it."
     if lang == "zh":
         return f"题库中最接近的是「{title}」，但匹配度只有 {best[1]:.2f}，为免用错评分标准，没有评分。"
     return f"The closest bank question, “{title}”, matches with confidence {best[1]:.2f} only; not graded, to avoid using the wrong rubric."

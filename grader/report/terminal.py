@@ -37,6 +37,11 @@ LABELS = {
             "split": "多次评分有分歧",
             "code_tests": "由运行代码判定",
             "in_wrong_claim": "出现在错误说法里",
+            "evidence_rejected": "引用与该要点无关或含指令：不给分",
+            "reversed_relation": "说反了（角色、顺序或方向）",
+            "relation_absent": "没说清是哪一个/哪个方向",
+            "code_not_run": "代码未运行（无法隔离）",
+            "sandbox_failed": "沙箱出错：不给分",
         },
     },
     "en": {
@@ -65,6 +70,11 @@ LABELS = {
             "split": "samples split",
             "code_tests": "from running the code",
             "in_wrong_claim": "stated inside a wrong claim",
+            "evidence_rejected": "quote unrelated to the point or an instruction: credit withdrawn",
+            "reversed_relation": "turned round (roles, order or direction)",
+            "relation_absent": "does not say which one or which way",
+            "code_not_run": "code not run (no isolation)",
+            "sandbox_failed": "sandbox failed: no credit",
         },
     },
 }

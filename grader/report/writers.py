@@ -88,12 +88,16 @@ def to_markdown(report: TranscriptReport) -> str:
         lines.append(f"## {'接下来复习' if zh else 'Study next'}")
         lines += [f"- {md(s)}" for s in report.study_next]
         lines.append("")
+    from grader.report.html import LABELS
+
+    labels = LABELS["zh" if zh else "en"]
     for v in report.items:
         lines.append(f"## Q{v.index}. {md(v.question)}")
         if v.question_id:
-            lines.append(f"*{md(v.question_id)} · {md(v.category_name)} · match {v.match_confidence:.2f}*")
+            lines.append(f"*{md(v.question_id)} · {md(v.category_name)} · {labels['match']} {v.match_confidence:.2f}*")
         if v.status != "graded":
-            lines.append(f"**{v.status.upper()}**" + (f": {md(v.reason)}" if v.reason else ""))
+            status = labels["statuses"].get(v.status, v.status)
+            lines.append(f"**{status}**" + (f"{labels['colon']}{md(v.reason)}" if v.reason else ""))
         else:
             lines.append(f"**{v.score:g}/{v.max_score:g} ({v.percent:g}%)**")
         lines += ["", "> " + md(v.answer).replace("\n", "\n> "), ""]
@@ -110,5 +114,5 @@ def to_markdown(report: TranscriptReport) -> str:
         lines += [f"- {md(s['where'])}: {md(s['text'][:80])} ({md(s['reason'])})" for s in report.skipped]
         lines.append("")
     for w in report.warnings:
-        lines.append(f"> warning: {md(w)}")
+        lines.append(f"> {labels['warnings']}{labels['colon']}{md(w)}")
     return "\n".join(lines).rstrip() + "\n"

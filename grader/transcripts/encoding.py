@@ -225,3 +225,14 @@ def _reject_control_characters(text: str, path) -> None:
     controls = sum(1 for c in sample if unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS)
     if controls > max(3, len(sample) // 200):
         raise TranscriptError(path, "is not a text transcript: it contains binary control characters")
+
+
+def no_lone_surrogates(value: str | None) -> str | None:
+    """A validator for text parsed from JSON, where "\\ud800" escapes a lone surrogate that no
+    file decoding would produce: such text cannot be stored, shown or written to a report."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("contains invalid characters (a lone UTF-16 surrogate escaped in the JSON)") from None
+    return value

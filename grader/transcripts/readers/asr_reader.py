@@ -7,6 +7,7 @@ import json
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from grader.transcripts.encoding import no_lone_surrogates
 from grader.transcripts.errors import FormatProblem
 from grader.transcripts.labels import Labels
 from grader.transcripts.models import SourceRange
@@ -24,6 +25,8 @@ class Segment(BaseModel):
     speaker: str | None = Field(
         default=None, validation_alias=AliasChoices("speaker", "spk", "speaker_id", "speaker_label")
     )
+
+    _text = field_validator("text", "speaker")(no_lone_surrogates)
 
     @field_validator("speaker", mode="before")
     @classmethod
@@ -52,7 +55,7 @@ def read(text: str, labels: Labels) -> ReadResult:
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "segment"
-            raise FormatProblem(f"segment {n}: {where}: {err['msg']}") from None
+            raise FormatProblem(f"segment {n}: {where}: {err['msg'].removeprefix('Value error, ')}") from None
         result.turns.extend(
             speech_turns(
                 seg.text.strip().split("\n"),

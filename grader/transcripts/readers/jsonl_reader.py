@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
+from grader.transcripts.encoding import no_lone_surrogates
 from grader.transcripts.errors import FormatProblem, unusable_json
 from grader.transcripts.labels import Labels
 from grader.transcripts.models import SkippedItem, SourceRange
@@ -20,6 +21,8 @@ class Line(BaseModel):
     answer: str
     question: str | None = None
     question_id: str | None = None
+
+    _text = field_validator("answer", "question", "question_id")(no_lone_surrogates)
 
     @model_validator(mode="after")
     def _names_a_question(self) -> Line:
