@@ -214,6 +214,17 @@ def test_denials_mark_what_is_rejected_and_what_is_affirmed():
     assert denials(normalize("是不是要更新")).negated == []
 
 
+@pytest.mark.parametrize("text,claim", [
+    ("有种看法认为“测试时用当前 batch 的均值，running mean 只是监控用的”，这个是错的：推理用 running mean", "batch"),
+    ("有一种解释是 ReLU 的导数永远是 1，这是错的", "导数"),
+    ("用各卡梯度的最大值肯定不对", "最大值"),
+    ("把各卡的梯度取最大值没有任何数学意义", "最大值"),
+])
+def test_a_claim_rejected_in_other_words_is_refuted_whole(text, claim):
+    n = normalize(text)
+    assert denials(n).is_refuted(n.index(claim)), text
+
+
 def test_a_sentence_that_rejects_the_previous_one_refutes_it():
     assert refutes_previous(normalize("这是错的。")) and refutes_previous(normalize("That's a myth."))
     assert not refutes_previous(normalize("这是训练时的做法。"))

@@ -57,7 +57,7 @@ EN_SCOPE = 40  # characters an English one reaches (about six words)
 # "有人说 X" / "it is a myth that X": X is a claim the writer rejects.
 _REFUTE_BEFORE = re.compile(
     r"(?:有人(?:会)?(?:说|认为|以为|觉得|觉得是|写成|当成|理解成|搞成)|(?:很多|不少|许多|一些|有些|部分)(?:人|同学|初学者)?(?:会)?(?:以为|认为|觉得|说|误以为)|"
-    r"(?:常|经常|往往|通常|一般)?被(?:误)?(?:理解|认为|说|当|看)(?:成|为|作)|常有人说|常听人说|听人说|常听到|经常听到|(?:有|有一)种说法(?:是|认为|称)?|有说法(?:是|认为|称)|网上(?:有人)?说|以前我?以为|我以前以为|误以为|错误地?认为|"
+    r"(?:常|经常|往往|通常|一般)?被(?:误)?(?:理解|认为|说|当|看)(?:成|为|作)|常有人说|常听人说|听人说|常听到|经常听到|(?:有|有一)种(?:说法|解释|观点|看法|理解)(?:是|说|认为|称)?|有说法(?:是|认为|称)|网上(?:有人|有种\w{0,4})?说|以前我?以为|我以前以为|误以为|错误地?认为|"
     r"(?:一个|一种)?常见(?:的)?(?:误解|误区|错误|说法)(?:是|就是|：|:))"
     r"|\b(?:(?:it is|it['’]s) (?:a )?(?:myth|misconception|common misconception|mistake) (?:that|to think|to say)|"
     r"a (?:common )?(?:mistake|misconception|misunderstanding|myth) is (?:to (?:think|believe|say|assume) )?(?:that )?|"
@@ -68,9 +68,10 @@ _REFUTE_BEFORE = re.compile(
 )
 # "X，这是错的" / "X - that's a myth": what comes before is rejected.
 _REFUTE_AFTER = re.compile(
-    r"(?:这|那|这个|这种|这样|此|该)?(?:个|种)?(?:说法|理解|观点|想法)?(?:其实|实际上|完全|根本)?"
+    r"(?:这|那|这个|这种|这样|此|该)?(?:个|种)?(?:说法|理解|观点|想法|解释)?(?:其实|实际上|完全|根本|肯定|显然|明显|当然|绝对)?"
     r"(?:是|就是)?(?:(?:很多|不少|许多)人的|(?:一个|一种|个)?常见的)?"
-    r"(?:错的|错误的|不对的|误解|误区|谬误|不成立的?|不正确的?|并?不对|并不正确|并?不是这样的?|其实不是|其实不然|并非如此)"
+    r"(?:错的|错误的|不对的|误解|误区|谬误|不成立的?|不正确的?|并?不对|并不正确|并?不是这样的?|其实不是|其实不然|并非如此|"
+    r"没有(?:任何)?(?:数学|理论|实际)?(?:意义|道理|根据|依据))"
     r"(?=\s?(?:[，,。;；:：!！?？)\x00—-]|$))"
     r"|\b(?:(?:this|that|which) (?:is|was) (?:wrong|incorrect|false|a myth|a misconception|not true|not correct)|"
     r"(?:that|this)['’]s (?:wrong|incorrect|false|a myth|a misconception|not true)|is a (?:myth|misconception))\b"
@@ -238,6 +239,19 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
     return scopes
 
 
+_CLOSE_QUOTE = {"”": "“", '"': '"', "」": "「", "』": "『", "’": "‘"}
+
+
+def _quote_start(text: str, pos: int) -> int | None:
+    """Where a quoted claim starts when the rejection follows its closing quote ("有人说“A，B”，这是
+    错的": the whole quote is rejected, not only its last clause)."""
+    head = text[:pos].rstrip(" ，,:：—-")
+    if not head or head[-1] not in _CLOSE_QUOTE:
+        return None
+    opening = head.rfind(_CLOSE_QUOTE[head[-1]], 0, len(head) - 1)
+    return opening if opening >= 0 and pos - opening <= 400 else None
+
+
 def _clause_start(text: str, pos: int) -> int:
     """Start of the clause that ends at `pos`, skipping the punctuation right before it."""
     head = text[:pos].rstrip(" ，,;；:：—-")
@@ -255,7 +269,8 @@ def denials(text: str) -> Denials:
         stops = [x.start() for x in (turn, after) if x]
         refuted.append((m.start(), min(stops) if stops else len(text)))
     for m in _REFUTE_AFTER.finditer(text):
-        start = _clause_start(text, m.start())
+        start = _quote_start(text, m.start())
+        start = _clause_start(text, m.start()) if start is None else start
         if text[start : m.start()].strip(" ，,;；:：—-"):
             refuted.append((start, m.end()))
     scopes = [(s, e) for s, e in negation_scopes(text) if e > s]
