@@ -95,6 +95,17 @@ def test_a_claim_that_does_not_say_which_way_is_at_most_partial(judge, rubric):
     assert v == "partial" and "relation_absent" in flags
 
 
+def test_a_claim_that_names_nothing_a_relation_reads_is_silent_not_unsettled():
+    from grader.judges.relations import silent
+
+    rel = Binds(kind="binds", pairs=[
+        {"entity": ["BN"], "property": ["batch 维度"]}, {"entity": ["LN"], "property": ["每个样本"]},
+    ])
+    assert silent(rel, normalize("归一化以后再做仿射变换"))  # says nothing either side could swap
+    assert not silent(rel, normalize("一个对 batch 维度统计"))  # a property without its owner: unsettled
+    assert not silent(rel, normalize("BN 不是对每个样本"))  # a denied mention still counts as a mention
+
+
 @pytest.mark.parametrize(
     "text, status",
     [
@@ -470,3 +481,13 @@ def test_an_echo_of_the_question_earns_nothing_whatever_its_spacing(judge, rubri
     assert not _echoes(rubric, normalize("BN 在 batch 维度上归一化"))
     g = judge.grade(rubric, q + "\n" + rubric.question.en)
     assert {c.verdict for c in g.criteria} == {"missed"}
+
+
+def test_a_point_that_something_is_missing_is_met_by_saying_it_is_not_there(bank):
+    judge = OfflineJudge()
+    rubric = bank.get("vit-replace-cnn")  # "ViT 缺少 CNN 的归纳偏置 … 需要大规模预训练"
+    said = judge.grade(rubric, "ViT 没有卷积那样的归纳偏置，所以比较吃数据，得从大规模预训练的权重开始。")
+    assert {c.id: c.verdict for c in said.criteria}["data-and-inductive-bias"] == "met"
+    # an affirmative point still loses a term the answer denies
+    denied = judge.grade(bank.get("bn-inference"), "推理时不用 running mean 和 running var，还是用当前 batch 的统计量。")
+    assert {c.id: c.verdict for c in denied.criteria}["inference-uses-running"] == "missed"

@@ -346,6 +346,8 @@ def _claims_for(
             echo = re.sub(r"\s+", "", norm_term(term)) in compact
             found, negated, wrong = parsed.units_with(term, affirmative, late)
             in_wrong |= wrong
+            if g in _privative_groups(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms))):  # "缺少归纳偏置" is said as "没有卷积的归纳偏置"
+                found, negated = sorted({*found, *negated}), []
             for j in found:
                 by_unit.setdefault(j, {}).setdefault(g, []).append((term, echo))
             for j in negated:
@@ -379,6 +381,11 @@ def _claims_for(
         if crit.relations and groups:
             text = "\x00".join(units[j].claim_text() for j in ids)
             statuses = [relations.evaluate(r, text) for r in crit.relations]
+            # A claim that names none of a relation's terms cannot have turned it round.
+            statuses = [
+                "silent" if st == "absent" and relations.silent(r, text) else st
+                for r, st in zip(crit.relations, statuses)
+            ]
         claims.append(
             _Claim(
                 ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied,
@@ -386,6 +393,26 @@ def _claims_for(
             )
         )
     return claims, in_wrong
+
+
+# Words that say something is missing without a negator: a point such as "ViT 缺少 CNN 的归纳偏置"
+# is stated by a candidate as "ViT 没有卷积的归纳偏置", where the negation is the point itself.
+_PRIVATIVE = re.compile(r"缺少|缺乏|缺失|\black(?:s|ing)?\b|\bwithout\b")
+PRIVATIVE_REACH = 12
+
+
+@lru_cache(maxsize=4096)
+def _privative_groups(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> frozenset[int]:
+    """The concept groups a criterion's statement says are missing."""
+    out = set()
+    for statement in (zh, en):
+        norm = normalize(statement)
+        for m in _PRIVATIVE.finditer(norm):
+            window = norm[m.end() : m.end() + PRIVATIVE_REACH + 10]
+            for g, group in enumerate(key_terms):
+                if any(s < PRIVATIVE_REACH for t in group for s, _ in find_term_all(t, window)):
+                    out.add(g)
+    return frozenset(out)
 
 
 def _affirmative(crit: Criterion) -> bool:
@@ -428,7 +455,7 @@ def _claim_verdict(c: _Claim, need: int, elsewhere: list[bool]) -> str:
     relation satisfied, in this claim or in another claim on the same point; a relation the answer
     does not settle leaves it partial."""
     m = len(c.groups)
-    settled = all(s == "satisfied" or (s == "absent" and ok) for s, ok in zip(c.statuses, elsewhere))
+    settled = all(s in ("satisfied", "silent") or (s == "absent" and ok) for s, ok in zip(c.statuses, elsewhere))
     if c.reversed or m == 0:
         return "missed"
     if c.denied:
@@ -482,7 +509,7 @@ def _grade_criterion(
     m = len(best.groups) if best else 0
 
     if turned and best and best.verdict == "met" and not (
-        len(best.groups) >= need and all(x == "satisfied" for x in best.statuses)
+        len(best.groups) >= need and all(x in ("satisfied", "silent") for x in best.statuses)
     ):
         best.verdict = "partial"  # a turned-round claim is only outweighed by one that says it right
     verdict = best.verdict if best else "missed"
@@ -501,7 +528,7 @@ def _grade_criterion(
     elif turned:
         flags.append("reversed_relation")
     if best and best.statuses and verdict == "partial" and len(best.groups) >= need - 1:
-        unsettled = [relations.describe(r) for r, s in zip(crit.relations, best.statuses) if s != "satisfied"]
+        unsettled = [relations.describe(r) for r, s in zip(crit.relations, best.statuses) if s not in ("satisfied", "silent")]
         if unsettled:
             flags.append("relation_absent")
             relation_note = f" Not said which way: {', '.join(unsettled)}."

@@ -469,6 +469,23 @@ def evaluate(relation, text: str) -> Status:
     return _ratio(relation, text, den)
 
 
+def term_lists(relation) -> list[list[str]]:
+    """Every term list a relation reads."""
+    if relation.kind == "binds":
+        return [p.entity for p in relation.pairs] + [p.property for p in relation.pairs]
+    if relation.kind == "order":
+        return [relation.first, relation.then]
+    if relation.kind == "ratio":
+        return [relation.numerator, relation.denominator]
+    return [relation.subject] + ([relation.given.subject] if relation.given else [])
+
+
+def silent(relation, text: str) -> bool:
+    """The claim names nothing the relation is about: it cannot have turned it round."""
+    text = text[:MAX_CLAIM]
+    return not _mentions(text, term_lists(relation), denials(text), keep_negated=True)
+
+
 def describe(relation) -> str:
     """A short name for a relation in messages: "binds BN/LN", "order conv → BN"."""
     if relation.kind == "binds":
