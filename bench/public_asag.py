@@ -153,6 +153,9 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="keep the drafts and reports here")
     args = ap.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="asag-"))
+    # A fresh store each run: gradings stored by an earlier run of the same judge version would be
+    # served again, and a change to the judge would not show.
+    (work / "grader.db").unlink(missing_ok=True)
     env = {**os.environ, "GRADER_DB": str(work / "grader.db"), "GRADER_CACHE_DIR": str(work / "cache")}
     for stem in SETS:
         if args.only in (None, stem):

@@ -463,8 +463,8 @@ def test_the_rejected_half_of_a_contrast_earns_nothing():
     assert d.is_rejected(n.index("wx+b")) and not d.is_rejected(n.index("原始输入"))
 
 
-def _claim(groups: int, sim: float, wrong: bool = False) -> _Claim:
-    return _Claim((0,), set(range(groups)), set(), set(), [], sim, sim, [], set(), wrong=wrong)
+def _claim(groups: int, sim: float) -> _Claim:
+    return _Claim((0,), set(range(groups)), set(), set(), [], sim, sim, [], set())
 
 
 def test_similarity_never_stands_in_for_the_only_other_concept():
@@ -472,7 +472,7 @@ def test_similarity_never_stands_in_for_the_only_other_concept():
     assert _claim_verdict(_claim(1, 0.95), 2, []) == "met"  # a close paraphrase
     assert _claim_verdict(_claim(0, 0.95), 1, []) == "missed"  # similarity alone
     assert _claim_verdict(_claim(2, 0.95), 3, []) == "met"
-    assert _claim_verdict(_claim(1, 0.95, wrong=True), 3, []) == "missed"  # a lone concept is a mention
+    assert _claim_verdict(_claim(1, 0.95), 3, []) == "missed"  # a lone concept is a mention
 
 
 def test_an_echo_of_the_question_earns_nothing_whatever_its_spacing(judge, rubric):
@@ -491,3 +491,27 @@ def test_a_point_that_something_is_missing_is_met_by_saying_it_is_not_there(bank
     # an affirmative point still loses a term the answer denies
     denied = judge.grade(bank.get("bn-inference"), "推理时不用 running mean 和 running var，还是用当前 batch 的统计量。")
     assert {c.id: c.verdict for c in denied.criteria}["inference-uses-running"] == "missed"
+
+
+@pytest.mark.parametrize("answer", [
+    "ViT 并不缺少归纳偏置，数据少从头训练也能训得很好，不需要预训练。",
+    "ViT doesn't lack inductive bias at all, so it trains fine from scratch on small data without pre-training.",
+])
+def test_denying_that_something_is_missing_does_not_meet_a_point_that_it_is(bank, answer):
+    g = OfflineJudge().grade(bank.get("vit-replace-cnn"), answer)
+    assert {c.id: c.verdict for c in g.criteria}["data-and-inductive-bias"] == "missed"
+
+
+def test_rejecting_the_right_claim_does_not_hide_the_wrong_one_that_follows(bank):
+    g = OfflineJudge().grade(bank.get("bn-inference"), "推理时用 running mean 没有任何意义，测试时就应该直接用当前 batch 的均值和方差来归一化。")
+    assert [m.id for m in g.misconceptions] == ["test-uses-batch-stats"]
+    assert {c.id: c.verdict for c in g.criteria}["inference-uses-running"] != "met"
+
+
+def test_a_word_that_merely_contains_a_negator_negates_nothing():
+    from grader.text.negation import negation_scopes
+    from grader.text.normalize import normalize
+
+    # "淹没" (swamp) and "不可或缺" (indispensable) contain 没 / 不 but deny nothing
+    assert negation_scopes(normalize("大量简单负样本淹没了正样本的梯度")) == []
+    assert negation_scopes(normalize("残差连接对深层网络不可或缺")) == []

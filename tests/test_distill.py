@@ -194,3 +194,50 @@ def test_the_continuous_score_counts_the_references_words_but_not_the_questions(
     assert reference_recall(rubric, content_words("A prototype program is a program.")) == 0.0
     assert reference_recall(rubric, content_words("Simulating the behaviours of the product's parts")) == 1.0
     assert continuous(0, 3, 0.0, 0.0) == 0.0 and continuous(3, 3, 0.8, 1.0) == 1.0
+
+
+def test_the_continuous_score_reads_only_what_the_answer_asserts(runner, tmp_path):
+    ref = tmp_path / "short.txt"
+    ref.write_text("To simulate the behaviour of portions of the desired software product.", encoding="utf-8")
+    runner.invoke(app, ["rubric", "distill", "-q", "What is the role of a prototype program in problem solving?",
+                        "-r", str(ref), "--id", "proto", "-c", "coding-algorithms", "-o", str(tmp_path), "-j", "offline"])
+
+    def percent(answer: str) -> float:
+        out = runner.invoke(app, ["grade", "proto", "--rubrics", str(tmp_path), "--no-builtin", "--json", "--answer", answer])
+        return json.loads(out.stdout)["percent"]
+
+    # the reference's own words, denied or listed without a claim, earn (almost) nothing
+    assert percent("It does not simulate the behaviour of portions of the desired software product.") == 0
+    assert percent("simulate behaviour portions desired software product") <= 15
+    assert percent("It simulates how parts of the desired software products behave.") >= 60
+
+
+def _distilled_percent(runner, tmp_path, question: str, reference: str, qid: str, category: str):
+    ref = tmp_path / f"{qid}.txt"
+    ref.write_text(reference, encoding="utf-8")
+    runner.invoke(app, ["rubric", "distill", "-q", question, "-r", str(ref), "--id", qid, "-c", category,
+                        "-o", str(tmp_path), "-j", "offline"])
+
+    def percent(answer: str) -> float:
+        out = runner.invoke(app, ["grade", qid, "--rubrics", str(tmp_path), "--no-builtin", "--json", "--answer", answer])
+        return json.loads(out.stdout)["percent"]
+
+    return percent
+
+
+def test_a_point_that_denies_something_is_met_by_a_candidate_who_denies_it_too(runner, tmp_path):
+    percent = _distilled_percent(
+        runner, tmp_path, "When does C++ create a default constructor?",
+        "If no constructor is provided, the compiler provides one by default.", "ctor", "coding-algorithms",
+    )
+    # the reference's "no constructor is provided" said as "not provided": agreement, not denial
+    assert percent("The compiler provides a default one when a constructor is not provided in the class.") >= 60
+    assert percent("The compiler provides a default constructor even when one is provided.") < 60
+
+
+def test_a_list_answers_a_point_that_is_a_list_but_no_other(runner, tmp_path):
+    percent = _distilled_percent(
+        runner, tmp_path, "5S 管理是指哪五项？", "5S 是指整理、整顿、清扫、清洁、素养。", "five-s", "classical-ml",
+    )
+    assert percent("整理、整顿、清扫、清洁、素养。") >= 90
+    assert percent("整理、整顿。") < percent("整理、整顿、清扫、清洁、素养。")

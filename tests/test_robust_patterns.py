@@ -32,10 +32,10 @@ def _lint(runner, d: Path) -> list[str]:
 def test_a_pattern_out_of_time_finds_nothing_and_is_reported():
     # (a|aa)+$ on a run of a's that ends in b backtracks exponentially in any engine.
     with pattern_timeouts() as timed_out:
-        assert find_claim([r"(a|aa)+$", r"bn"], "a" * 60 + "b", timeout=0.01) is None
+        assert find_claim([r"(a|aa)+$", r"bn"], "a" * 60 + "b", timeout=0.5) is None
     assert timed_out == [r"(a|aa)+$"]
     with pattern_timeouts() as timed_out:  # a later pattern still runs after one times out
-        m = find_claim([r"(a|aa)+$", r"b$"], "a" * 60 + "b", timeout=0.01)
+        m = find_claim([r"(a|aa)+$", r"b$"], "a" * 60 + "b", timeout=0.5)
     assert m is not None and m.group() == "b" and timed_out == [r"(a|aa)+$"]
 
 
@@ -86,13 +86,14 @@ def test_terms_per_group_and_file_size_are_bounded(runner, tmp_path):
     assert _lint(runner, big) == [f"{big / 'bn-inference.yaml'}: file is larger than 256 KB; a rubric is a few KB"]
 
 
-def test_a_grading_whose_wrong_claim_check_ran_out_of_time_says_so_and_is_marked_for_review(monkeypatch, bank):
+def test_a_grading_whose_wrong_claim_check_ran_out_of_time_gets_no_score(monkeypatch, bank):
     from grader.judges.offline import OfflineJudge
     from grader.text import terms
 
     monkeypatch.setattr(terms, "PATTERN_TIMEOUT_S", 1e-9)  # every pattern runs out of time
     answer = "BN 在测试时也用当前 batch 的均值和方差，running mean 只是用来监控的。" * 20
     g = OfflineJudge().grade(bank.get("bn-inference"), answer)
-    assert g.misconceptions == []  # a check that did not finish found nothing ...
-    assert g.needs_review and all(c.needs_review for c in g.criteria)  # ... so a person looks
-    assert any(n.startswith("wrong-claim check incomplete: a pattern of ") for n in g.notes)
+    # a check that did not finish decided nothing: no score, never a grade without the penalty
+    assert (g.status, g.score, g.misconceptions) == ("unscored", None, [])
+    assert g.reason.startswith("wrong-claim check incomplete: a pattern of ")
+    assert g.reason.endswith(" ran out of time")

@@ -831,3 +831,35 @@ def test_misconception_patterns(rid, mid, wrong, right):
         assert find_claim(patterns, normalize(text)), text
     for text in right:
         assert not find_claim(patterns, normalize(text)), text
+
+
+def test_candidates_code_is_parsed_one_thread_at_a_time(monkeypatch):
+    # Python 3.11 before 3.11.8 can fail with "AST constructor recursion depth mismatch" when two
+    # threads parse at once, as a batch grading coding answers in parallel does.
+    import sys
+
+    from grader.sandbox import extract
+
+    inside, most = [0], [0]
+    real_parse = extract.ast.parse
+
+    def watched(*args, **kwargs):
+        inside[0] += 1
+        most[0] = max(most[0], inside[0])
+        try:
+            for _ in range(2000):  # long enough for the other threads to get in, were it not locked
+                pass
+            return real_parse(*args, **kwargs)
+        finally:
+            inside[0] -= 1
+
+    monkeypatch.setattr(extract.ast, "parse", watched)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads switch often: unlocked, they would overlap
+    threads = [threading.Thread(target=lambda: [extract.parse_python("x = [1, (2, 3)]") for _ in range(50)]) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sys.setswitchinterval(switch)
+    assert most[0] == 1

@@ -87,10 +87,6 @@ class CodeSummary(Model):
     total: int = 0
 
 
-# The note of a grading whose wrong-claim check ran out of time (never served from the store).
-INCOMPLETE_CHECK = "wrong-claim check incomplete"
-
-
 class Grading(Model):
     question_id: str
     rubric_version: int

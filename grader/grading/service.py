@@ -9,9 +9,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
-from grader.grading.models import INCOMPLETE_CHECK, Grading, JudgeInfo, unscored
+from grader.grading.models import Grading, JudgeInfo, unscored
 from grader.rubric.models import Rubric
 from grader.store.db import Store, cache_key
+from grader.text.normalize import has_lone_surrogates
 
 MAX_ANSWER_CHARS = 20_000  # a long spoken answer is a few thousand characters
 
@@ -34,10 +35,8 @@ def check_answer(answer: str) -> str:
     controls = sum(1 for ch in answer if ord(ch) < 32 and ch not in "\t\n\r")
     if controls > max(8, len(answer) // 100):
         raise AnswerError("the answer contains control characters; is it binary data?")
-    try:
-        answer.encode("utf-8")
-    except UnicodeEncodeError:  # e.g. "\ud800" escaped in a JSONL sheet
-        raise AnswerError("the answer contains invalid characters (lone UTF-16 surrogates)") from None
+    if has_lone_surrogates(answer):  # e.g. "\ud800" escaped in a JSONL sheet
+        raise AnswerError("the answer contains invalid characters (lone UTF-16 surrogates)")
     if len(answer) > MAX_ANSWER_CHARS:
         raise AnswerError(
             f"the answer is {len(answer):,} characters; the limit is {MAX_ANSWER_CHARS:,} (one interview answer)"
@@ -66,12 +65,9 @@ def default_judge_kind(settings) -> str:
 
 
 def _code_untrusted(grading: Grading) -> bool:
-    """A grading whose code was not run for want of isolation, or whose sandbox failed, or whose
-    wrong-claim check ran out of time, is never served again: the cause may be gone next time
-    (bubblewrap installed, a machine less busy), and the same answer is then checked for real."""
-    return any("code_not_run" in c.flags or "sandbox_failed" in c.flags for c in grading.criteria) or any(
-        n.startswith(INCOMPLETE_CHECK) for n in grading.notes
-    )
+    """A grading whose code was not run for want of isolation, or whose sandbox failed, is never
+    served again: once the user installs bubblewrap or opts in, the same answer is run for real."""
+    return any("code_not_run" in c.flags or "sandbox_failed" in c.flags for c in grading.criteria)
 
 
 @dataclass

@@ -17,7 +17,6 @@ import numpy as np
 
 from grader.grading.feedback import answer_language, build_feedback
 from grader.grading.models import (
-    INCOMPLETE_CHECK,
     VERDICT_FRACTION,
     CriterionGrade,
     Evidence,
@@ -26,11 +25,12 @@ from grader.grading.models import (
     MisconceptionHit,
     Usage,
     graded,
+    unscored,
 )
 from grader.judges import relations, semantic
 from grader.rubric.models import Criterion, Rubric
 from grader.text import embed
-from grader.text.negation import Denials, denials, negation_scopes, refutes_previous
+from grader.text.negation import Denials, denials, negation_scopes, negators, refutes_previous
 from grader.text.normalize import normalize
 from grader.text.sentences import Unit, linked, list_runs, same_sentence, split_units
 from grader.text.terms import find_claim, find_term_all, norm_term, pattern_timeouts, term_spans, words_of
@@ -165,7 +165,6 @@ class _Claim:
     statuses: list[str]
     denied: set[int]  # concept groups the claim negates ("训练时不用 batch 的均值")
     verdict: str = "missed"
-    wrong: bool = False  # one of its sentences asserts a listed wrong claim
 
     @property
     def reversed(self) -> bool:
@@ -215,23 +214,26 @@ class OfflineJudge:
         parsed = _Answer(units)
         _mark_keyword_lists(parsed, rubric)
         claims = _claim_units(units)
-        criteria = [
-            _grade_criterion(rubric, c, i, parsed, claims, sims, idk, qsim) for i, c in enumerate(rubric.criteria)
-        ]
+        judged = [_grade_criterion(rubric, c, i, parsed, claims, sims, idk, qsim) for i, c in enumerate(rubric.criteria)]
+        criteria = [g for g, _ in judged]
         if not idk:  # few criteria: verdicts blended with a continuous score (see semantic.py)
-            semantic.apply(rubric, criteria, [u.claim_text() for u in units if u.usable], semantic.blend_weight(rubric))
+            # A bare list of terms says nothing, unless the point is itself a list ("5S：整理、整顿…").
+            per_criterion = [
+                [u.claim_text() for j, u in enumerate(units)
+                 if u.usable and j not in rejected and (not u.is_list or _enumerates(c))]
+                for c, (_, rejected) in zip(rubric.criteria, judged)
+            ]
+            semantic.apply(rubric, criteria, per_criterion, semantic.blend_weight(rubric))
         feedback = build_feedback(rubric, criteria, misconceptions, lang, idk=idk)
         feedback.fix.extend(_reversal_notes(rubric, criteria, lang))
         usage = Usage(calls=0, latency_s=round(time.perf_counter() - started, 4))
-        notes = []
         if timed_out:
-            # A wrong-claim pattern that ran out of time found nothing: the answer may make that
-            # claim unpenalised, so a person should look at the whole grading.
+            # A wrong-claim check that ran out of time decided nothing: the answer might make that
+            # claim unpenalised, so it gets no score (unscored gradings are never served again).
             ids = sorted({m.id for m in rubric.misconceptions for p in timed_out if p in m.patterns})
-            notes.append(f"{INCOMPLETE_CHECK}: a pattern of {', '.join(ids) or 'a misconception'} ran out of time")
-            for c in criteria:
-                c.needs_review = True
-        return graded(rubric, info, criteria, misconceptions, feedback, usage=usage, notes=notes)
+            reason = f"wrong-claim check incomplete: a pattern of {', '.join(ids) or 'a misconception'} ran out of time"
+            return unscored(rubric, info, reason, usage=usage)
+        return graded(rubric, info, criteria, misconceptions, feedback, usage=usage)
 
 
 def _mark_denials(units: list[_UnitInfo]) -> None:
@@ -308,6 +310,31 @@ def _mark_keyword_lists(parsed: _Answer, rubric: Rubric) -> None:
             parsed.units[j].is_list = leftover <= LIST_LEFTOVER * segments
 
 
+# An enumeration's items: split at list delimiters and conjunctions; each short and naming a term.
+_ITEM_SPLIT = re.compile(r"[、，,;；：:]|以及|和|及|与|\band\b|\bor\b")
+ENUMERATION_ITEMS = 3
+ITEM_CHARS_ZH, ITEM_WORDS_EN = 12, 6
+
+
+def _enumerates(crit: Criterion) -> bool:
+    """Whether the criterion's statement is itself a list ("标准性，分布性，复杂性，动态性"): three
+    or more short items in a row, each naming one of its key terms."""
+    return _enumerates_text(crit.statement.zh, crit.statement.en, tuple(t for g in crit.key_terms for t in g))
+
+
+@lru_cache(maxsize=4096)
+def _enumerates_text(zh: str, en: str, terms: tuple[str, ...]) -> bool:
+    for statement in (zh, en):
+        run = 0
+        for item in _ITEM_SPLIT.split(normalize(statement)):
+            item = item.strip()
+            short = len(item.split()) <= ITEM_WORDS_EN if item.isascii() else len(item) <= ITEM_CHARS_ZH
+            run = run + 1 if item and short and any(find_term_all(t, item) for t in terms) else 0
+            if run >= ENUMERATION_ITEMS:
+                return True
+    return False
+
+
 @lru_cache(maxsize=256)
 def _rubric_vectors(rubric: Rubric) -> tuple[np.ndarray, np.ndarray]:
     """Criterion statements (zh, en interleaved) and the question, embedded once per rubric."""
@@ -341,13 +368,17 @@ def _claims_for(
     # "遮挡变化也不大" denies its subject; where a direction relation reads that negation itself
     # (a turned-round claim, flagged), the subject must stay.
     late = affirmative and not any(r.kind == "direction" for r in crit.relations)
+    privative, denied_point = _denied_groups(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms)))
     for g, group in enumerate(crit.key_terms):
         for term in group:
             echo = re.sub(r"\s+", "", norm_term(term)) in compact
             found, negated, wrong = parsed.units_with(term, affirmative, late)
             in_wrong |= wrong
-            if g in _privative_groups(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms))):  # "缺少归纳偏置" is said as "没有卷积的归纳偏置"
-                found, negated = sorted({*found, *negated}), []
+            if g in privative:  # "缺少归纳偏置" is said "没有卷积的归纳偏置"; "并不缺少…" still denies it
+                kept = {j for j in negated if _DENIED_LACK.search(units[j].norm)}
+                found, negated = sorted({*found, *negated} - kept), sorted(kept)
+            elif g in denied_point:  # "if no constructor is provided": "not provided" agrees, "provided" not
+                found, negated = negated, found
             for j in found:
                 by_unit.setdefault(j, {}).setdefault(g, []).append((term, echo))
             for j in negated:
@@ -356,6 +387,7 @@ def _claims_for(
     # A list under a heading is one claim for a point that is a list or a sequence; a point that
     # binds roles or directions is read item by item, so that items cannot pool.
     lists = parsed.lists if all(r.kind == "order" for r in crit.relations) else []
+    enumeration = _enumerates(crit)  # a point that is a list is answered by a list
     for ids in list(dict.fromkeys(claim_units + lists + _contrast_runs(crit, parsed))):
         if not all(units[j].usable for j in ids) or not any(j in by_unit or j in negated_in for j in ids):
             continue
@@ -363,7 +395,7 @@ def _claims_for(
         for j in ids:
             for g, found in by_unit.get(j, {}).items():
                 substantive = [t for t, echo in found if not echo]
-                if units[j].is_list:
+                if units[j].is_list and not enumeration:
                     list_groups.add(g)
                 elif substantive:
                     groups.add(g)
@@ -381,38 +413,60 @@ def _claims_for(
         if crit.relations and groups:
             text = "\x00".join(units[j].claim_text() for j in ids)
             statuses = [relations.evaluate(r, text) for r in crit.relations]
-            # A claim that names none of a relation's terms cannot have turned it round.
-            statuses = [
-                "silent" if st == "absent" and relations.silent(r, text) else st
-                for r, st in zip(crit.relations, statuses)
-            ]
         claims.append(
-            _Claim(
-                ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied,
-                wrong=any(units[j].is_wrong for j in ids),
-            )
+            _Claim(ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied)
         )
     return claims, in_wrong
 
 
-# Words that say something is missing without a negator: a point such as "ViT 缺少 CNN 的归纳偏置"
-# is stated by a candidate as "ViT 没有卷积的归纳偏置", where the negation is the point itself.
-_PRIVATIVE = re.compile(r"缺少|缺乏|缺失|\black(?:s|ing)?\b|\bwithout\b")
-PRIVATIVE_REACH = 12
+# Words that say something is missing or kept away without a negator: a point such as "ViT 缺少
+# CNN 的归纳偏置" or "it avoids copying large structures" is stated by a candidate as "ViT 没有卷积
+# 的归纳偏置" or "it does not copy large data", where the negation is the point itself.
+_PRIVATIVE = re.compile(
+    r"缺少|缺乏|缺失|避免|防止|免去|省去|\black(?:s|ing)?\b|\bwithout\b|\bavoid(?:s|ed|ing)?\b|\bprevent(?:s|ed|ing)?\b"
+)
+PRIVATIVE_REACH = 12  # characters after a privative word or a negator that a term may start (Chinese)
+PRIVATIVE_REACH_EN = 24  # "do not have a return type"
+# "并不缺少", "无法避免", "doesn't lack": a negated privative word says the thing is there after all.
+_DENIED_LACK = re.compile(
+    r"(?:不|没|没有|并不|并非|不是|并没有|无法|不能)\s?(?:缺少|缺乏|缺失|避免|防止)"
+    r"|(?:\bnot|n['’]t|\bnever)\s(?:\w+\s)?(?:lack|avoid|prevent)"
+)
 
 
 @lru_cache(maxsize=4096)
-def _privative_groups(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> frozenset[int]:
-    """The concept groups a criterion's statement says are missing."""
-    out = set()
+def _denied_groups(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> tuple[frozenset[int], frozenset[int]]:
+    """The concept groups a criterion's statement says are missing or denies, where a candidate who
+    negates them agrees with the point: (privative, denied). A privative point ("ViT 缺少归纳偏置")
+    is also met by naming the thing ("归纳偏置更弱"); a group the statement only denies ("if no
+    constructor is provided") is contradicted by a candidate who asserts it."""
+    privative, negated, asserted = set(), set(), set()
     for statement in (zh, en):
         norm = normalize(statement)
-        for m in _PRIVATIVE.finditer(norm):
-            window = norm[m.end() : m.end() + PRIVATIVE_REACH + 10]
+        inside: set[tuple[int, int]] = set()  # (group, start) of terms in a denial's window
+        for m in [*_PRIVATIVE.finditer(norm), *negators(norm)]:
+            reach = PRIVATIVE_REACH_EN if m.group()[0].isascii() else PRIVATIVE_REACH
+            window = norm[m.end() : m.end() + reach + 10]
+            window = window[: (_CLAUSE_END.search(window) or re.compile("$").search(window)).start()]
             for g, group in enumerate(key_terms):
-                if any(s < PRIVATIVE_REACH for t in group for s, _ in find_term_all(t, window)):
-                    out.add(g)
-    return frozenset(out)
+                for t in group:
+                    for s, _ in find_term_all(t, window):
+                        if s < reach:
+                            (privative if _PRIVATIVE.fullmatch(m.group()) else negated).add(g)
+                            inside.add((g, m.end() + s))
+        for g, group in enumerate(key_terms):
+            if any((g, s) not in inside for t in group for s, _ in find_term_all(t, norm)):
+                asserted.add(g)
+    # a group the statement both denies and asserts ("constructors have no return type, functions
+    # have one") may be named either way
+    return frozenset(privative | (negated & asserted)), frozenset(negated - asserted - privative)
+
+
+@lru_cache(maxsize=4096)
+def _stated_groups(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> frozenset[int]:
+    """The concept groups that the criterion's statement names itself."""
+    text = normalize(f"{zh}\n{en}")
+    return frozenset(g for g, group in enumerate(key_terms) if any(find_term_all(t, text) for t in group))
 
 
 def _affirmative(crit: Criterion) -> bool:
@@ -450,12 +504,16 @@ def _contrast_runs(crit: Criterion, parsed: _Answer) -> list[tuple[int, ...]]:
     return runs
 
 
+# A relation is settled by a claim that states it the right way or names none of its terms.
+SETTLED = ("satisfied", "silent")
+
+
 def _claim_verdict(c: _Claim, need: int, elsewhere: list[bool]) -> str:
     """Met needs enough groups in this one claim, a claim that reads like the criterion, and every
     relation satisfied, in this claim or in another claim on the same point; a relation the answer
     does not settle leaves it partial."""
     m = len(c.groups)
-    settled = all(s in ("satisfied", "silent") or (s == "absent" and ok) for s, ok in zip(c.statuses, elsewhere))
+    settled = all(s in SETTLED or (s == "absent" and ok) for s, ok in zip(c.statuses, elsewhere))
     if c.reversed or m == 0:
         return "missed"
     if c.denied:
@@ -482,11 +540,13 @@ def _grade_criterion(
     sims: np.ndarray | None,
     idk: bool,
     qsim: np.ndarray | None = None,
-) -> CriterionGrade:
+) -> tuple[CriterionGrade, set[int]]:
+    """The criterion's grade, and the sentences that deny its concepts or turn its relations round
+    (they can speak for it in no other way either)."""
     units = parsed.units
     need = crit.groups_needed
     if idk or not units:
-        return _make(crit, "missed", [], 0.95, "The answer does not address this point.", units)
+        return _make(crit, "missed", [], 0.95, "The answer does not address this point.", units), set()
     row = sims[index] if sims is not None and sims.shape[1] else np.zeros(len(units))
     claims, in_wrong = _claims_for(rubric, crit, parsed, claim_units, row)
     elsewhere = [
@@ -509,7 +569,7 @@ def _grade_criterion(
     m = len(best.groups) if best else 0
 
     if turned and best and best.verdict == "met" and not (
-        len(best.groups) >= need and all(x in ("satisfied", "silent") for x in best.statuses)
+        len(best.groups) >= need and all(x in SETTLED for x in best.statuses)
     ):
         best.verdict = "partial"  # a turned-round claim is only outweighed by one that says it right
     verdict = best.verdict if best else "missed"
@@ -528,7 +588,7 @@ def _grade_criterion(
     elif turned:
         flags.append("reversed_relation")
     if best and best.statuses and verdict == "partial" and len(best.groups) >= need - 1:
-        unsettled = [relations.describe(r) for r, s in zip(crit.relations, best.statuses) if s not in ("satisfied", "silent")]
+        unsettled = [relations.describe(r) for r, s in zip(crit.relations, best.statuses) if s not in SETTLED]
         if unsettled:
             flags.append("relation_absent")
             relation_note = f" Not said which way: {', '.join(unsettled)}."
@@ -551,7 +611,17 @@ def _grade_criterion(
         f"Key concepts found together in one claim {m}/{len(crit.key_terms)} (needed {need}): {found}; "
         f"closest sentence similarity {best_sim:.2f}.{relation_note}"
     )
-    return _make(crit, verdict, evidence_units, confidence, rationale, units, flags)
+    # A sentence that denies the point speaks for nothing when the answer never asserts it ("it does
+    # not simulate the behaviour…"): it denies at least as much of what the statement itself says
+    # as it asserts. A denied key term that the statement does not name ("if a constructor is
+    # defined…" drawn from elsewhere in the reference) may be denied rightly; when the point is met
+    # elsewhere ("do-while runs at least once, whereas while may not run at all"), the denial is
+    # about something else.
+    silenced = {j for c in turned for j in c.units}
+    if verdict == "missed":
+        stated = _stated_groups(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms)))
+        silenced |= {j for c in claims if len(c.denied & stated) >= max(1, len(c.groups)) for j in c.units}
+    return _make(crit, verdict, evidence_units, confidence, rationale, units, flags), silenced
 
 
 def _reversal_notes(rubric: Rubric, criteria: list[CriterionGrade], lang: str) -> list[str]:
@@ -601,6 +671,20 @@ def _make(
 _CLAUSE_END = re.compile(r"[，,;；:：]")
 
 
+WHOLE_SENTENCE_MATCH = 40  # a match this long scanned the sentence first: its claim is at its end
+
+
+def _claim_position(start: int, end: int) -> int:
+    return end - 1 if end - start > WHOLE_SENTENCE_MATCH else start
+
+
+def _denied_claim(den: Denials, start: int, end: int) -> bool:
+    """Whether the sentence rejects the claim matched at start..end ("用 running mean 没有意义，测试时
+    就该用当前 batch 的均值": the rejected clause before a long match is not the claim)."""
+    pos = _claim_position(start, end)
+    return den.is_refuted(pos) or den.is_refuted(end - 1) or den.is_negated(pos)
+
+
 def _wrong_clauses(norm: str, m: re.Match[str]) -> tuple[int, int]:
     """What a misconception match taints: from the clause where the claim starts to the end of the
     sentence (what follows builds on it: "…测试图片的均值和方差，用它们归一化"). A pattern that scans
@@ -608,8 +692,7 @@ def _wrong_clauses(norm: str, m: re.Match[str]) -> tuple[int, int]:
     s, e = m.span()
     if "claim" in m.re.groupindex and m.start("claim") >= 0:
         s = m.start("claim")
-    elif e - s > 40:
-        s = e - 1
+    s = _claim_position(s, e)
     starts = [x.end() for x in _CLAUSE_END.finditer(norm, 0, s)]
     return (starts[-1] if starts else 0, len(norm))
 
@@ -624,9 +707,7 @@ def _find_misconceptions(rubric: Rubric, units: list[_UnitInfo], lang: str) -> l
             if u.refuted:
                 continue  # stated in order to be rejected: costs nothing
             den = u.den or denials(u.norm)
-            m = find_claim(
-                mis.patterns, u.norm, denied=lambda s, e, den=den: den.is_refuted(s) or den.is_refuted(e - 1) or den.is_negated(s)
-            )
+            m = find_claim(mis.patterns, u.norm, denied=lambda s, e, den=den: _denied_claim(den, s, e))
             if m:
                 u.wrong.append(_wrong_clauses(u.norm, m))
                 if hit:

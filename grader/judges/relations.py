@@ -17,7 +17,7 @@ from grader.rubric.models import Binds, Direction, Order, Ratio
 from grader.text.negation import Denials, denials
 from grader.text.terms import find_term_all, norm_term, words_of
 
-Status = Literal["satisfied", "reversed", "absent"]
+Status = Literal["satisfied", "reversed", "absent", "silent"]
 
 # Clause boundaries: punctuation and the words where a sentence turns to another subject.
 _CLAUSE = re.compile(
@@ -248,7 +248,7 @@ def _vote(sat: int, rev: int) -> Status:
 
 
 def _binds(rel: Binds, text: str, den: Denials) -> Status:
-    lists = [p.entity for p in rel.pairs] + [p.property for p in rel.pairs]
+    lists = term_lists(rel)
     n = len(rel.pairs)
     mentions = _mentions(text, lists, den)
     entities = [m for m in mentions if m.role < n and not _compared(text, m)]
@@ -303,7 +303,7 @@ def _coordinated(text: str, entities: list[Mention], owner: Mention) -> list[Men
 
 
 def _direction(rel: Direction, text: str, den: Denials) -> Status:
-    lists = [rel.subject] + ([rel.given.subject] if rel.given else [])
+    lists = term_lists(rel)
     mentions = _mentions(text, lists, den, keep_negated=True)
     if not mentions:
         return "absent"
@@ -426,7 +426,7 @@ def _pairwise(text: str, mentions: list[Mention], sense) -> Status:
 
 
 def _order(rel: Order, text: str, den: Denials) -> Status:
-    return _pairwise(text, _mentions(text, [rel.first, rel.then], den), _order_sense)
+    return _pairwise(text, _mentions(text, term_lists(rel), den), _order_sense)
 
 
 _RATIO_OVER = re.compile(
@@ -453,20 +453,20 @@ def _ratio_sense(text: str, x: Mention, y: Mention) -> int:
 
 
 def _ratio(rel: Ratio, text: str, den: Denials) -> Status:
-    return _pairwise(text, _mentions(text, [rel.numerator, rel.denominator], den), _ratio_sense)
+    return _pairwise(text, _mentions(text, term_lists(rel), den), _ratio_sense)
 
 
 def evaluate(relation, text: str) -> Status:
-    """How one normalised claim stands towards one relation."""
+    """How one normalised claim stands towards one relation; `silent` when it names none of the
+    relation's terms (it cannot have turned the relation round), `absent` when it names some
+    without saying which way."""
     text = text[:MAX_CLAIM]
     den = denials(text)
-    if relation.kind == "binds":
-        return _binds(relation, text, den)
-    if relation.kind == "direction":
-        return _direction(relation, text, den)
-    if relation.kind == "order":
-        return _order(relation, text, den)
-    return _ratio(relation, text, den)
+    read = {"binds": _binds, "direction": _direction, "order": _order, "ratio": _ratio}[relation.kind]
+    status = read(relation, text, den)
+    if status == "absent" and _silent(relation, text, den):
+        return "silent"
+    return status
 
 
 def term_lists(relation) -> list[list[str]]:
@@ -482,8 +482,11 @@ def term_lists(relation) -> list[list[str]]:
 
 def silent(relation, text: str) -> bool:
     """The claim names nothing the relation is about: it cannot have turned it round."""
-    text = text[:MAX_CLAIM]
-    return not _mentions(text, term_lists(relation), denials(text), keep_negated=True)
+    return evaluate(relation, text) == "silent"
+
+
+def _silent(relation, text: str, den: Denials) -> bool:
+    return not _mentions(text, term_lists(relation), den, keep_negated=True)
 
 
 def describe(relation) -> str:
@@ -513,10 +516,10 @@ def reverse(relation, text: str) -> str:
         ents = _mentions(text, [p.entity for p in relation.pairs], den, keep_all=True)
         return _replace(text, [(m.start, m.end, norm_term(relation.pairs[(m.role + 1) % n].entity[0])) for m in ents])
     if relation.kind in ("order", "ratio"):
-        lists = [relation.first, relation.then] if relation.kind == "order" else [relation.numerator, relation.denominator]
+        lists = term_lists(relation)
         ms = _mentions(text, lists, den, keep_all=True)
         return _replace(text, [(m.start, m.end, norm_term(lists[1 - m.role][0])) for m in ms])
-    lists = [relation.subject] + ([relation.given.subject] if relation.given else [])
+    lists = term_lists(relation)
     mentions = _mentions(text, lists, den, keep_all=True)
     clause = _clause_ids(text.replace("、", ","))
     swaps = []

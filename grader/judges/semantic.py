@@ -61,34 +61,37 @@ def reference_recall(rubric: Rubric, answer_words: frozenset[str]) -> float:
     return best
 
 
-def apply(rubric: Rubric, grades: list[CriterionGrade], texts: list[str], weight: float) -> None:
-    """Blend each criterion's points with its continuous score over `texts`, the answer's
-    sentences that make no wrong claim (normalised)."""
+def apply(rubric: Rubric, grades: list[CriterionGrade], texts: list[list[str]], weight: float) -> None:
+    """Blend each criterion's points with its continuous score. `texts[i]` holds the sentences
+    (normalised) that can speak for criterion i: those that assert no listed wrong claim, deny none
+    of its concepts, turn none of its relations round, and are no bare list of terms. What the
+    claim checks reject earns nothing from the continuous part either."""
     from grader.text import embed
     from grader.text.terms import content_words, find_group, words_of
 
     if weight <= 0 or not grades:
         return
-    texts = [t for t in texts if t.strip()]
-    if not texts:
-        return
-    text = "\n".join(texts)
-    words = words_of(text)
-    recall = reference_recall(rubric, content_words(text))
+    said = [[t for t in ts if t.strip()] for ts in texts]
+    # The answer as a whole and each sentence: a criterion may be one sentence of a long answer.
+    pieces = [["\n".join(ts), *ts] if len(ts) > 1 else ts for ts in said]
+    distinct = list(dict.fromkeys(p for ps in pieces for p in ps))
     # A draft's untranslated side is a placeholder, not a statement: the written side stands in.
     statements = [t for c in rubric.criteria for t in _written(c.statement.zh, c.statement.en)]
-    # The answer as a whole and each sentence: a criterion may be one sentence of a long answer.
-    pieces = [text, *texts] if len(texts) > 1 else [text]
-    vecs = embed.encode(pieces + statements)
-    answer, stmt = vecs[: len(pieces)], vecs[len(pieces) :].reshape(len(rubric.criteria), 2, -1)
-    for crit, grade, pair in zip(rubric.criteria, grades, stmt):
+    vecs = embed.encode(distinct + statements)
+    row = {p: vecs[k] for k, p in enumerate(distinct)}
+    stmt = vecs[len(distinct) :].reshape(len(rubric.criteria), 2, -1)
+    for crit, grade, pair, ts, ps in zip(rubric.criteria, grades, stmt, said, pieces):
         if "reversed_relation" in grade.flags or "in_wrong_claim" in grade.flags:
-            continue  # what the claim checks reject earns nothing from similarity
-        found = sum(bool(find_group(g, text, words)) for g in crit.key_terms)
-        score = continuous(found, len(crit.key_terms), float(np.max(pair @ answer.T)), recall)
+            continue  # a claim turned round or a wrong claim: the verdict stands alone
+        score = 0.0
+        if ts:
+            text = "\n".join(ts)
+            words = words_of(text)
+            found = sum(bool(find_group(g, text, words)) for g in crit.key_terms)
+            similarity = float(np.max(pair @ np.stack([row[p] for p in ps]).T))
+            score = continuous(found, len(crit.key_terms), similarity, reference_recall(rubric, content_words(text)))
         verdict = grade.points / grade.max_points if grade.max_points else 0.0
-        blended = (1 - weight) * verdict + weight * score
-        grade.points = round(grade.max_points * blended, 2)
+        grade.points = round(grade.max_points * ((1 - weight) * verdict + weight * score), 2)
 
 
 def _written(zh: str, en: str) -> tuple[str, str]:

@@ -26,13 +26,13 @@ def category_names(slug: str) -> tuple[str, str]:
     return name, name
 
 
-def category_slug(value: str, new: bool = True) -> str | None:
-    """The slug of a category given by slug or English/Chinese name; with `new`, any other slug
-    names a category of its own (a team's). None when it is neither."""
+def category_slug(value: str) -> str | None:
+    """The slug of a category given by slug or English/Chinese name; any other slug names a
+    category of its own (a team's). None when it is neither."""
     key = value.strip().lower()
     for slug, (en, zh) in CATEGORIES.items():
         if key in (slug, en.lower(), zh.lower()):
             return slug
-    if new and len(key) <= 64 and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key):
+    if len(key) <= 64 and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", key):
         return key
     return None

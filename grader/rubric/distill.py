@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from grader.rubric.models import QuestionType, Rubric, Slug
 from grader.text.normalize import has_cjk, normalize
 from grader.text.sentences import split_units
+from grader.text.terms import jieba_log_off
 
 MAX_CRITERIA = 7
 SAME_POINT = 0.78  # two sentences this similar make the same point
@@ -238,13 +239,6 @@ def _candidate_terms(text: str, question: str, weights: Weights | None = None) -
         return own
     return sorted(own, key=lambda t: -weights.idf(t))  # stable: ties keep reading order
 
-
-def jieba_log_off() -> None:
-    import logging
-
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
 
 
 def _groups_for(point: _Point, question: str, weights: Weights | None = None) -> list[list[str]]:

@@ -38,9 +38,10 @@ def lint_rubric(path: Path, rubric: Rubric) -> list[Problem]:
         for g, group in enumerate(crit.key_terms):
             if not any(term.strip() for term in group):
                 problems.append(Problem(path, f"criteria[{i}].key_terms[{g}]", "key-term group has no terms"))
-    if _is_shipped(path) and rubric.category not in CATEGORIES:
+    shipped = _is_shipped(path)
+    if shipped and rubric.category not in CATEGORIES:
         problems.append(Problem(path, "category", f"a shipped rubric's category must be one of: {', '.join(CATEGORIES)}"))
-    if len(rubric.criteria) < SHIPPED_MIN_CRITERIA and _is_shipped(path):
+    if shipped and len(rubric.criteria) < SHIPPED_MIN_CRITERIA:
         problems.append(Problem(path, "criteria", f"a shipped rubric needs at least {SHIPPED_MIN_CRITERIA} criteria"))
     problems.extend(_reference_self_check(path, rubric))
     problems.extend(_relation_check(path, rubric))

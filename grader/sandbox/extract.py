@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import threading
 from dataclasses import dataclass
 
 _PY_TAGS = frozenset({"python", "py", "python3", "py3", "ipython", "python2", "sage"})
@@ -52,9 +53,20 @@ def _blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
+# CPython 3.11 before 3.11.8 keeps ast.parse's depth counter per interpreter, not per thread: two
+# threads parsing at once (a batch grades answers in parallel) can fail with a SystemError.
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(src: str) -> ast.Module:
+    """ast.parse, one thread at a time. Raises what ast.parse raises."""
+    with _PARSE_LOCK:
+        return ast.parse(src)
+
+
 def _parses(src: str) -> ast.Module | None:
     try:
-        return ast.parse(src)
+        return parse_python(src)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 

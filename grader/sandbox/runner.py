@@ -17,7 +17,6 @@ and every test, from when its process is ready); CPU time is capped a second abo
 
 from __future__ import annotations
 
-import ast
 import base64
 import json
 import os
@@ -30,6 +29,7 @@ from pathlib import Path
 
 from grader.rubric.models import CodeCheck
 from grader.sandbox import bwrap, messages, policy, seccomp
+from grader.sandbox.extract import parse_python
 from grader.sandbox.report import CaseResult, CodeReport
 from grader.sandbox.structure import missing_modules, structural_report
 
@@ -64,7 +64,7 @@ def _not_run(check: CodeCheck, reason: str) -> list[CaseResult]:
 
 def _syntax_error(code: str) -> str | None:
     try:
-        ast.parse(code)  # parsing only: nothing of the candidate's runs here
+        parse_python(code)  # parsing only: nothing of the candidate's runs here
     except SyntaxError as exc:
         line = exc.lineno
         source = (exc.text or "").strip()[:120] or None

@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from grader.text.normalize import has_lone_surrogates
+
 DB_ENV = "GRADER_DB"
 # Gradings made by `grader evals run` (LLM judge, cached) are not a candidate's history.
 _NOT_EVALS = "(source IS NULL OR source != 'evals')"
@@ -150,14 +152,6 @@ def explain(path: Path, exc: sqlite3.Error, action: str) -> str:
     if code == sqlite3.SQLITE_READONLY or "readonly" in detail:
         return f"cannot {action} the store {path}: it is read-only; make it writable, or point GRADER_DB or --db at a writable file"
     return f"cannot {action} the store {path}: {detail}"
-
-
-def _has_surrogates(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
 
 
 def _guarded(action: str):
@@ -316,7 +310,7 @@ class Store:
     def save(self, grading, answer: str, category: str | None, key: str | None, source: str | None = None,
              candidate: str | None = None) -> int:
         g = grading
-        if _has_surrogates(answer):  # undecoded bytes: the CLI decodes every input first
+        if has_lone_surrogates(answer):  # undecoded bytes: the CLI decodes every input first
             raise StoreError(f"cannot save a grading to the store {self.path}: the answer holds undecodable bytes", grading)
         if source and source.startswith("batch:"):  # "batch:<transcript>#<index>"
             candidate = candidate or source[len("batch:"):].rpartition("#")[0] or None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 # A negator denies what follows it up to the end of its clause or a contrast word ("不是 X 而是 Y":
 # X denied, Y affirmed; "X 而不是 Y": Y denied). "不" alone negates ("不更新", "不稳定") except in
@@ -31,11 +31,12 @@ LEXICALISED = (
     "不一定", "不可避免", "不外乎", "不得不", "差不多", "不多", "不少", "不断", "不仅", "不但", "不只", "不止", "不过",
     "不管", "不论", "不久", "不如", "不然", "不错", "不光", "不妨", "不同", "无论", "无偏", "无损", "无监督", "无穷",
     "无限", "无数", "无人", "毫无疑问", "没错", "是不是", "会不会", "能不能", "要不要", "有没有", "用不用", "对不对",
-    "大不大", "高不高", "好不好", "行不行",
+    "大不大", "高不高", "好不好", "行不行", "淹没", "湮没", "埋没", "出没", "没收", "不可或缺", "必不可少", "缺一不可",
 )
 _LEXICAL = re.compile("|".join(sorted(LEXICALISED, key=len, reverse=True)))
 
 
+@lru_cache(maxsize=4096)
 def mask_lexicalised(text: str) -> str:
     """The text with each lexicalised word blanked (offsets kept), so "不确定性" denies nothing."""
     return _LEXICAL.sub(lambda m: "〇" * len(m.group()), text)
@@ -102,11 +103,10 @@ class Denials:
     disbelieved: list[tuple[int, int]] = field(default_factory=list)
     # From "否则"/"otherwise" to the end of its sentence: another case than the one asserted.
     hypothetical: list[tuple[int, int]] = field(default_factory=list)
-    # The subject of a clause-final negator ("遮挡变化也不大"): denied for a point stated
-    # affirmatively, but not read as a negation of what follows.
-    late: list[tuple[int, int]] = field(default_factory=list)
-    # (start, end, negator position) of each late scope, so that a term which itself carries the
-    # negator ("…下两者不等价") can keep it from denying the rest of the clause.
+    # (start, end, negator position) of what each clause-final negator denies: its subject
+    # ("遮挡变化也不大"), denied for a point stated affirmatively but not read as a negation of what
+    # follows. The negator's position lets a term that carries it ("…下两者不等价") keep it from
+    # denying the rest of the clause.
     late_marks: list[tuple[int, int, int]] = field(default_factory=list)
 
     # What "而不是/而非/rather than/instead of" rejects: the rejected half of a contrast.
@@ -115,15 +115,18 @@ class Denials:
     def is_rejected(self, pos: int) -> bool:
         return self._inside(self.rejected, pos)
 
+    @cached_property
+    def late(self) -> list[tuple[int, int]]:
+        """The late scopes as sorted, merged (start, end) pairs."""
+        return _merge([(s, e) for s, e, _ in self.late_marks])
+
     def is_late_negated(self, pos: int, owned: list[tuple[int, int]] | None = None) -> bool:
         """Whether `pos` lies before a clause-final negator. With `owned` (spans of matched terms),
         a negator inside one of those terms ("不等价", "不收敛") belongs to that term and denies
         nothing else."""
         if not owned:
             return self._inside(self.late, pos)
-        return any(
-            s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.late_marks
-        )
+        return any(s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.late_marks)
 
     def is_hypothetical(self, pos: int) -> bool:
         return self._inside(self.hypothetical, pos)
@@ -222,6 +225,11 @@ def rejected_scopes(text: str) -> list[tuple[int, int]]:
     ]
 
 
+def negators(text: str) -> list[re.Match[str]]:
+    """Every negator in a normalised text, conditions ("if no …") included."""
+    return list(_NEGATOR.finditer(mask_lexicalised(text)))
+
+
 def negation_scopes(text: str) -> list[tuple[int, int]]:
     """(start, end) of what each negator denies: from the end of the negator to the end of its
     clause, a contrast word, a connective ("就/也/才"), or its reach."""
@@ -282,7 +290,7 @@ def denials(text: str) -> Denials:
         hypo.append((m.start(), end if end >= 0 else len(text)))
     return Denials(
         negated=sorted(scopes), refuted=_merge(refuted), length=len(text), hypothetical=_merge(hypo),
-        disbelieved=_merge(disbelieved), late=_merge([(a, b) for a, b, _ in marks]), late_marks=marks, rejected=_merge(rejected_scopes(text)),
+        disbelieved=_merge(disbelieved), late_marks=marks, rejected=_merge(rejected_scopes(text)),
     )
 
 

@@ -57,3 +57,13 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 def compact(text: str) -> str:
     """Normal form with all whitespace and punctuation removed (for quote verification)."""
     return _PUNCT.sub("", normalize(text))
+
+
+def has_lone_surrogates(text: str) -> bool:
+    """Whether `text` holds a lone UTF-16 surrogate (undecoded bytes, or "\\ud800" escaped in
+    JSON): such text cannot be stored, shown or written to a file."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 
+from grader.text.negation import mask_lexicalised
 from grader.text.normalize import has_cjk, normalize
 
 _WORD = re.compile(r"[a-z][a-z0-9]*")
@@ -178,8 +179,6 @@ def find_claim(patterns: list[str], norm_text: str, denied=None, timeout: float 
     """First match of a misconception pattern that is not explicitly negated just before it
     (just before its `claim` group, when it has one). `denied(start, end)`, when given, says
     whether the sentence denies the claim matched there (a negation scope, a refuted claim)."""
-    from grader.text.negation import mask_lexicalised
-
     masked = mask_lexicalised(norm_text)  # "是不是超过", "差不多" deny nothing
     for p in patterns:
         try:
@@ -223,10 +222,17 @@ def content_words(text: str) -> frozenset[str]:
     out = {stem_en(w) for w in re.findall(r"[a-z]+", norm) if len(w) > 1 and w not in _EN_FUNCTION}
     out |= set(re.findall(r"\d+(?:\.\d+)?", norm))
     if has_cjk(norm):
-        import logging
-
         import jieba
 
-        jieba.setLogLevel(logging.WARNING)  # not its dictionary-loading chatter on every first use
+        jieba_log_off()
         out |= {w for w in jieba.lcut(re.sub(r"[a-z0-9]+", " ", norm)) if has_cjk(w) and w not in _ZH_FUNCTION}
     return frozenset(out)
+
+
+def jieba_log_off() -> None:
+    """jieba without its dictionary-loading chatter on every first use."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.text.normalize import has_lone_surrogates
 from grader.transcripts.errors import TranscriptError
 
 MAX_BYTES = 32 * 1024 * 1024  # far above any interview transcript; stops a stray video being slurped
@@ -230,9 +231,6 @@ def _reject_control_characters(text: str, path) -> None:
 def no_lone_surrogates(value: str | None) -> str | None:
     """A validator for text parsed from JSON, where "\\ud800" escapes a lone surrogate that no
     file decoding would produce: such text cannot be stored, shown or written to a report."""
-    if value is not None:
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("contains invalid characters (a lone UTF-16 surrogate escaped in the JSON)") from None
+    if value is not None and has_lone_surrogates(value):
+        raise ValueError("contains invalid characters (a lone UTF-16 surrogate escaped in the JSON)")
     return value
