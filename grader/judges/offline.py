@@ -39,9 +39,14 @@ VERSION = "offline-v3"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
 SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
+# One concept earns partial credit in a sentence that reads somewhat like the point, or as a short
+# item that names it ("- 剪枝"); inside a longer sentence about something else it is a word.
+SIM_LONE = 0.36
+LONE_ITEM_WORDS = 12
+_WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]+")
 SIM_PARTIAL = 0.60  # a paraphrase without the key terms earns partial credit
-SIM_MET = 0.60  # with all but one concept group present, a close paraphrase completes it
-SIM_MET_ONE = 0.66  # ... and this close when the one group present is the only other one
+SIM_MET = 0.65  # with all but one concept group present, a close paraphrase completes it
+SIM_MET_ONE = 0.72  # ... and this close when the one group present is the only other one
 LIST_LEFTOVER = 0.6  # word characters outside key terms, per term segment, in a keyword list
 
 ECHO_SIM = 0.85  # a sentence this similar to the question (or one of its phrasings) restates it
@@ -164,6 +169,7 @@ class _Claim:
     clean_sim: float  # similarity of its sentences that assert no wrong claim
     statuses: list[str]
     denied: set[int]  # concept groups the claim negates ("训练时不用 batch 的均值")
+    size: int = 0  # words (a Chinese character counts as one) in its sentences
     verdict: str = "missed"
 
     @property
@@ -414,7 +420,8 @@ def _claims_for(
             text = "\x00".join(units[j].claim_text() for j in ids)
             statuses = [relations.evaluate(r, text) for r in crit.relations]
         claims.append(
-            _Claim(ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied)
+            _Claim(ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied,
+                   size=sum(len(_WORD.findall(units[j].norm)) for j in ids))
         )
     return claims, in_wrong
 
@@ -525,6 +532,8 @@ def _claim_verdict(c: _Claim, need: int, elsewhere: list[bool]) -> str:
         return "met"
     # Partial credit needs half the point: one lone concept of a three-part point is a mention.
     # (What a sentence says before its wrong claim still counts; the wrong part itself is blanked.)
+    if m == 1 and c.sim < SIM_LONE and c.size > LONE_ITEM_WORDS:
+        return "missed"  # one concept in a sentence about something else is a word, not a claim
     return "partial" if 2 * m >= need else "missed"
 
 

@@ -35,7 +35,8 @@ _PAIRS_ZH = [
     ("更大", "更小"), ("更高", "更低"), ("更多", "更少"), ("更快", "更慢"),
     ("较大", "较小"), ("较高", "较低"), ("偏大", "偏小"), ("偏高", "偏低"), ("过大", "过小"), ("过高", "过低"),
     ("很大", "很小"), ("很高", "很低"), ("爆炸", "消失"), ("翻倍", "减半"), ("加倍", "减半"), ("乘", "除以"),
-    ("升到", "降到"), ("升至", "降至"), ("更好", "更差"), ("变好", "变差"), ("较好", "较差"), ("很好", "很差"),
+    ("升到", "降到"), ("升至", "降至"), ("变长", "变短"), ("更长", "更短"), ("远超", "远低于"), ("上涨", "下跌"),
+    ("涨", "跌"), ("变宽", "变窄"), ("更好", "更差"), ("变好", "变差"), ("较好", "较差"), ("很好", "很差"),
     ("大", "小"), ("高", "低"), ("多", "少"), ("快", "慢"), ("好", "差"), ("不少", "不多"),
 ]
 _PAIRS_EN = [
@@ -81,10 +82,14 @@ _MASK_ZH = (
     "友好|好在|好比|好几|还好|不好说|大不大|高不高|多不多|好不好"
 )
 _MASK_EN = r"at least|at most|more or less|more than|less than|mini-batch|high-level|low-level|highest|lowest|largest|smallest"
+# English word edges that also hold next to a Chinese character ("就是enlarge receptive field"),
+# where \b does not (both are word characters).
+_EN_LEFT, _EN_RIGHT = r"(?<![a-z0-9_])", r"(?![a-z0-9_])"
 _POLARITY_RE = re.compile(
-    rf"(?P<mask>{_MASK_ZH})|\b(?P<mask_en>{_MASK_EN})\b"
+    rf"(?P<mask>{_MASK_ZH})|{_EN_LEFT}(?P<mask_en>{_MASK_EN}){_EN_RIGHT}"
     r"|(?P<zh>" + "|".join(sorted((w for w in _POLARITY if not w[0].isascii()), key=len, reverse=True)) + ")"
-    r"|\b(?P<en>" + "|".join(sorted((re.escape(w) for w in _POLARITY if w[0].isascii()), key=len, reverse=True)) + r")\b"
+    rf"|{_EN_LEFT}(?P<en>" + "|".join(sorted((re.escape(w) for w in _POLARITY if w[0].isascii()), key=len, reverse=True))
+    + rf"){_EN_RIGHT}"
 )
 # Words between a polarity word and its subject that do not separate them.
 _FILLER = re.compile(r"\b(?:the|a|an|its|their|is|are|was|were|be|been|becomes?|gets?|much|even|also|size|sizes)\b|[\s的了得会也就还都是更]")
@@ -274,7 +279,7 @@ def _binds(rel: Binds, text: str, den: Denials) -> Status:
                 owner = None  # "学习 BN/LN/IN 的组合，…": no single topic to carry over
         if owner is None:
             continue
-        roles = {m.role for m in _coordinated(text, entities, owner)}
+        roles = {m.role for m in _coordinated(text, entities, owner, p.start)}
         if len(roles) > 1:
             rev += weight  # "BN 和 LN 都对每个样本归一化": one property given to both sides
         elif owner.role == p.role - n:
@@ -287,15 +292,25 @@ def _binds(rel: Binds, text: str, den: Denials) -> Status:
 _AND = re.compile(r"^\s?(?:和|与|跟|及|以及|、|/|,|，|and|or|as well as)\s?$")
 
 
-def _coordinated(text: str, entities: list[Mention], owner: Mention) -> list[Mention]:
-    """The owner and the entities joined to it by "和/与/and" ("BN 和 LN 都…")."""
+def _listed(text: str, a: Mention, b: Mention, said_at: int | None) -> bool:
+    """Whether a comma lists `a` and `b` ("BN，LN 都…"): `a` opens its clause and what is said of
+    them follows both ("CPU 密集用多进程，多线程…" are two clauses)."""
+    opened = re.split(r"[,，;；。:：\x00]", text[: a.start])[-1].strip() in ("", "和", "与", "and")
+    return opened and (said_at is None or said_at >= b.end)
+
+
+def _coordinated(text: str, entities: list[Mention], owner: Mention, said_at: int | None = None) -> list[Mention]:
+    """The owner and the entities joined to it by "和/与/and" ("BN 和 LN 都…"). A comma joins only
+    entities that what is said of them follows ("BN，LN 都…"); "CPU 密集用多进程，多线程…" starts a
+    new clause."""
     group = [owner]
     i = entities.index(owner)
     for step in (-1, 1):
         k = i
         while 0 <= k + step < len(entities):
             a, b = (entities[k + step], entities[k]) if step < 0 else (entities[k], entities[k + step])
-            if not _AND.match(text[a.end : b.start]):
+            gap = text[a.end : b.start]
+            if not _AND.match(gap) or (gap.strip() in (",", "，") and not _listed(text, a, b, said_at)):
                 break
             k += step
             group.append(entities[k])

@@ -49,6 +49,8 @@ _LATE_HEAD = re.compile(r"(?:也|都|还|就|并|根本|完全|其实|现在|已
 # A negation stops at these connectives: "不增加参数就能扩大感受野" affirms the receptive field.
 _CONNECTIVE = re.compile(r"就|也|才")
 
+# "没有 X 后/之后/的话，…" (once there is no X): the negation ends with X.
+_ONCE_WITHOUT = re.compile(r"之后|以后|的话|后(?![面处续验端者来期台向果])")
 _CONDITIONAL = re.compile(r"(?:如果|若|要是|假如|一旦|倘若|\bif|\bwhether|\bor)\s?$")
 TERM_REACH_ZH = 4  # a negated term follows its negator closely: "不用当前 batch"
 TERM_REACH_EN = 12  # "not use the batch mean"
@@ -243,7 +245,11 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
         ):
             continue
         english = m.group()[0].isascii()
-        scopes.append((m.end(), _negation_end(text, m.end(), EN_SCOPE if english else ZH_SCOPE)))
+        end = _negation_end(text, m.end(), EN_SCOPE if english else ZH_SCOPE)
+        if m.group() in ("没有", "没"):  # "没有全连接层后网络可以…": only the missing thing is denied
+            cut = _ONCE_WITHOUT.search(text, m.end(), end)
+            end = cut.start() if cut else end
+        scopes.append((m.end(), end))
     return scopes
 
 

@@ -21,14 +21,29 @@ def norm_term(term: str) -> str:
     return normalize(term)
 
 
+# Adverbs that may stand inside a Chinese term without changing what it says.
+_CJK_FILLER = r"\s?(?:[也都还就会要得才]\s?)?"
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
 @lru_cache(maxsize=16384)
 def _term_pattern(term: str) -> re.Pattern[str]:
     t = norm_term(term)
     if has_cjk(t):
-        # Chinese: the spaces a writer puts between Chinese and English words vary.
+        # Chinese: the spaces a writer puts between Chinese and English words vary, and an adverb
+        # may sit between two Chinese characters of a term ("收敛更快" said "收敛也更快").
         parts = [re.escape(ch) for ch in t.replace(" ", "")]
-        return re.compile(r"\s?".join(parts))
+        gaps = [
+            _CJK_FILLER if _is_cjk(a) and _is_cjk(b) else r"\s?"
+            for a, b in zip(t.replace(" ", ""), t.replace(" ", "")[1:])
+        ]
+        return re.compile("".join(p + g for p, g in zip(parts, [*gaps, ""])))
     body = _latin_body(t)
+    if " " in t and re.search(r"[a-z]{3}$", t):
+        body += "(?:e?s)?"  # a plural of a phrase's last word: "position embeddings"
     left = r"(?<![a-z0-9])" if t[:1].isalnum() else ""
     right = r"(?![a-z0-9])" if t[-1:].isalnum() else ""
     return re.compile(left + body + right)
