@@ -200,3 +200,22 @@ def test_run_reports_band_pass_rate_per_kind(runner, tmp_path):
     assert bad.exit_code == 1
     assert bad.stderr.startswith(f"error: {config}: thresholds.band_pass_rate_by_kind.typo-kind")
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_held_out_answers_are_valid_and_name_shipped_questions():
+    import importlib.util
+    import sys
+
+    from grader.rubric.bank import Bank
+
+    spec = importlib.util.spec_from_file_location("heldout", Path(__file__).parent.parent / "bench" / "heldout.py")
+    heldout = importlib.util.module_from_spec(spec)
+    sys.modules["heldout"] = heldout  # pydantic resolves the models' annotations through it
+    spec.loader.exec_module(heldout)
+    bank = Bank.load()
+    files = sorted(heldout.HELDOUT.glob("*.yaml"))
+    assert len(files) == 57
+    for path in files:
+        held = heldout.HeldOut.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        assert held.question_id == path.stem and held.question_id in bank.rubrics
+        assert sorted(a.kind for a in held.answers) == sorted(["complete", "partial", "swapped", "reversed", "negated"])

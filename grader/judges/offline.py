@@ -35,7 +35,7 @@ from grader.text.normalize import normalize
 from grader.text.sentences import Unit, linked, list_runs, same_sentence, split_units
 from grader.text.terms import find_claim, find_term_all, norm_term, pattern_timeouts, term_spans, words_of
 
-VERSION = "offline-v3"
+VERSION = "offline-v4"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
 SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
