@@ -241,3 +241,4 @@ def test_a_list_answers_a_point_that_is_a_list_but_no_other(runner, tmp_path):
     )
     assert percent("整理、整顿、清扫、清洁、素养。") >= 90
     assert percent("整理、整顿。") < percent("整理、整顿、清扫、清洁、素养。")
+

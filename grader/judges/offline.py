@@ -12,6 +12,7 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 
@@ -374,16 +375,16 @@ def _claims_for(
     # "遮挡变化也不大" denies its subject; where a direction relation reads that negation itself
     # (a turned-round claim, flagged), the subject must stay.
     late = affirmative and not any(r.kind == "direction" for r in crit.relations)
-    privative, denied_point = _denied_groups(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms)))
+    said = _statement_groups(crit)
     for g, group in enumerate(crit.key_terms):
         for term in group:
             echo = re.sub(r"\s+", "", norm_term(term)) in compact
             found, negated, wrong = parsed.units_with(term, affirmative, late)
             in_wrong |= wrong
-            if g in privative:  # "缺少归纳偏置" is said "没有卷积的归纳偏置"; "并不缺少…" still denies it
+            if g in said.privative:  # "缺少归纳偏置" is said "没有卷积的归纳偏置"; "并不缺少…" still denies it
                 kept = {j for j in negated if _DENIED_LACK.search(units[j].norm)}
                 found, negated = sorted({*found, *negated} - kept), sorted(kept)
-            elif g in denied_point:  # "if no constructor is provided": "not provided" agrees, "provided" not
+            elif g in said.denied:  # "if no constructor is provided": "not provided" agrees, "provided" not
                 found, negated = negated, found
             for j in found:
                 by_unit.setdefault(j, {}).setdefault(g, []).append((term, echo))
@@ -441,39 +442,47 @@ _DENIED_LACK = re.compile(
 )
 
 
+class _StatementGroups(NamedTuple):
+    """How a criterion's statement speaks of each concept group."""
+
+    stated: frozenset[int]  # groups it names
+    privative: frozenset[int]  # said missing ("ViT 缺少归纳偏置"), or both denied and asserted
+    denied: frozenset[int]  # only denied ("if no constructor is provided")
+
+
+def _statement_groups(crit: Criterion) -> _StatementGroups:
+    return _statement_groups_of(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms)))
+
+
 @lru_cache(maxsize=4096)
-def _denied_groups(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> tuple[frozenset[int], frozenset[int]]:
-    """The concept groups a criterion's statement says are missing or denies, where a candidate who
-    negates them agrees with the point: (privative, denied). A privative point ("ViT 缺少归纳偏置")
-    is also met by naming the thing ("归纳偏置更弱"); a group the statement only denies ("if no
-    constructor is provided") is contradicted by a candidate who asserts it."""
-    privative, negated, asserted = set(), set(), set()
+def _statement_groups_of(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> _StatementGroups:
+    """Where a candidate who negates a group agrees with the point: a privative point is also met
+    by naming the thing ("归纳偏置更弱"); a group the statement only denies is contradicted by a
+    candidate who asserts it; a group it both denies and asserts ("constructors have no return
+    type, functions have one") may be named either way."""
+    stated, privative, negated, asserted = set(), set(), set(), set()
     for statement in (zh, en):
         norm = normalize(statement)
         inside: set[tuple[int, int]] = set()  # (group, start) of terms in a denial's window
-        for m in [*_PRIVATIVE.finditer(norm), *negators(norm)]:
+        denials_in = [(m, privative) for m in _PRIVATIVE.finditer(norm)] + [(m, negated) for m in negators(norm)]
+        for m, kind in denials_in:
             reach = PRIVATIVE_REACH_EN if m.group()[0].isascii() else PRIVATIVE_REACH
             window = norm[m.end() : m.end() + reach + 10]
-            window = window[: (_CLAUSE_END.search(window) or re.compile("$").search(window)).start()]
+            cut = _CLAUSE_END.search(window)
+            window = window[: cut.start()] if cut else window
             for g, group in enumerate(key_terms):
-                for t in group:
-                    for s, _ in find_term_all(t, window):
-                        if s < reach:
-                            (privative if _PRIVATIVE.fullmatch(m.group()) else negated).add(g)
-                            inside.add((g, m.end() + s))
+                for s in (s for t in group for s, _ in find_term_all(t, window) if s < reach):
+                    kind.add(g)
+                    inside.add((g, m.end() + s))
         for g, group in enumerate(key_terms):
-            if any((g, s) not in inside for t in group for s, _ in find_term_all(t, norm)):
+            spans = [s for t in group for s, _ in find_term_all(t, norm)]
+            if spans:
+                stated.add(g)
+            if any((g, s) not in inside for s in spans):
                 asserted.add(g)
-    # a group the statement both denies and asserts ("constructors have no return type, functions
-    # have one") may be named either way
-    return frozenset(privative | (negated & asserted)), frozenset(negated - asserted - privative)
-
-
-@lru_cache(maxsize=4096)
-def _stated_groups(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...]) -> frozenset[int]:
-    """The concept groups that the criterion's statement names itself."""
-    text = normalize(f"{zh}\n{en}")
-    return frozenset(g for g, group in enumerate(key_terms) if any(find_term_all(t, text) for t in group))
+    return _StatementGroups(
+        frozenset(stated), frozenset(privative | (negated & asserted)), frozenset(negated - asserted - privative)
+    )
 
 
 def _affirmative(crit: Criterion) -> bool:
@@ -628,7 +637,7 @@ def _grade_criterion(
     # about something else.
     silenced = {j for c in turned for j in c.units}
     if verdict == "missed":
-        stated = _stated_groups(crit.statement.zh, crit.statement.en, tuple(map(tuple, crit.key_terms)))
+        stated = _statement_groups(crit).stated
         silenced |= {j for c in claims if len(c.denied & stated) >= max(1, len(c.groups)) for j in c.units}
     return _make(crit, verdict, evidence_units, confidence, rationale, units, flags), silenced
 
@@ -701,7 +710,8 @@ def _wrong_clauses(norm: str, m: re.Match[str]) -> tuple[int, int]:
     s, e = m.span()
     if "claim" in m.re.groupindex and m.start("claim") >= 0:
         s = m.start("claim")
-    s = _claim_position(s, e)
+    else:
+        s = _claim_position(s, e)
     starts = [x.end() for x in _CLAUSE_END.finditer(norm, 0, s)]
     return (starts[-1] if starts else 0, len(norm))
 

@@ -15,7 +15,7 @@ from typing import Literal
 
 from grader.rubric.models import Binds, Direction, Order, Ratio
 from grader.text.negation import Denials, denials
-from grader.text.terms import find_term_all, norm_term, words_of
+from grader.text.terms import EN_LEFT, EN_RIGHT, find_term_all, norm_term, words_of
 
 Status = Literal["satisfied", "reversed", "absent", "silent"]
 
@@ -82,14 +82,11 @@ _MASK_ZH = (
     "友好|好在|好比|好几|还好|不好说|大不大|高不高|多不多|好不好"
 )
 _MASK_EN = r"at least|at most|more or less|more than|less than|mini-batch|high-level|low-level|highest|lowest|largest|smallest"
-# English word edges that also hold next to a Chinese character ("就是enlarge receptive field"),
-# where \b does not (both are word characters).
-_EN_LEFT, _EN_RIGHT = r"(?<![a-z0-9_])", r"(?![a-z0-9_])"
 _POLARITY_RE = re.compile(
-    rf"(?P<mask>{_MASK_ZH})|{_EN_LEFT}(?P<mask_en>{_MASK_EN}){_EN_RIGHT}"
+    rf"(?P<mask>{_MASK_ZH})|{EN_LEFT}(?P<mask_en>{_MASK_EN}){EN_RIGHT}"
     r"|(?P<zh>" + "|".join(sorted((w for w in _POLARITY if not w[0].isascii()), key=len, reverse=True)) + ")"
-    rf"|{_EN_LEFT}(?P<en>" + "|".join(sorted((re.escape(w) for w in _POLARITY if w[0].isascii()), key=len, reverse=True))
-    + rf"){_EN_RIGHT}"
+    rf"|{EN_LEFT}(?P<en>" + "|".join(sorted((re.escape(w) for w in _POLARITY if w[0].isascii()), key=len, reverse=True))
+    + rf"){EN_RIGHT}"
 )
 # Words between a polarity word and its subject that do not separate them.
 _FILLER = re.compile(r"\b(?:the|a|an|its|their|is|are|was|were|be|been|becomes?|gets?|much|even|also|size|sizes)\b|[\s的了得会也就还都是更]")

@@ -80,16 +80,19 @@ def apply(rubric: Rubric, grades: list[CriterionGrade], texts: list[list[str]], 
     vecs = embed.encode(distinct + statements)
     row = {p: vecs[k] for k, p in enumerate(distinct)}
     stmt = vecs[len(distinct) :].reshape(len(rubric.criteria), 2, -1)
+    recall: dict[str, float] = {}  # most criteria read the same sentences: segment them once
     for crit, grade, pair, ts, ps in zip(rubric.criteria, grades, stmt, said, pieces):
         if "reversed_relation" in grade.flags or "in_wrong_claim" in grade.flags:
             continue  # a claim turned round or a wrong claim: the verdict stands alone
         score = 0.0
         if ts:
             text = "\n".join(ts)
+            if text not in recall:
+                recall[text] = reference_recall(rubric, content_words(text))
             words = words_of(text)
             found = sum(bool(find_group(g, text, words)) for g in crit.key_terms)
             similarity = float(np.max(pair @ np.stack([row[p] for p in ps]).T))
-            score = continuous(found, len(crit.key_terms), similarity, reference_recall(rubric, content_words(text)))
+            score = continuous(found, len(crit.key_terms), similarity, recall[text])
         verdict = grade.points / grade.max_points if grade.max_points else 0.0
         grade.points = round(grade.max_points * ((1 - weight) * verdict + weight * score), 2)
 

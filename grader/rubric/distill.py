@@ -240,7 +240,6 @@ def _candidate_terms(text: str, question: str, weights: Weights | None = None) -
     return sorted(own, key=lambda t: -weights.idf(t))  # stable: ties keep reading order
 
 
-
 def _groups_for(point: _Point, question: str, weights: Weights | None = None) -> list[list[str]]:
     text = "；".join(point.sentences)
     synonyms = bank_synonyms()

@@ -23,10 +23,9 @@ def norm_term(term: str) -> str:
 
 # Adverbs that may stand inside a Chinese term without changing what it says.
 _CJK_FILLER = r"\s?(?:[也都还就会要得才]\s?)?"
-
-
-def _is_cjk(ch: str) -> bool:
-    return "\u4e00" <= ch <= "\u9fff"
+# Edges of an English word that also hold next to a Chinese character ("就是enlarge"), where \b
+# does not: normalising removes the space between them and both are word characters.
+EN_LEFT, EN_RIGHT = r"(?<![a-z0-9_])", r"(?![a-z0-9_])"
 
 
 @lru_cache(maxsize=16384)
@@ -35,12 +34,9 @@ def _term_pattern(term: str) -> re.Pattern[str]:
     if has_cjk(t):
         # Chinese: the spaces a writer puts between Chinese and English words vary, and an adverb
         # may sit between two Chinese characters of a term ("收敛更快" said "收敛也更快").
-        parts = [re.escape(ch) for ch in t.replace(" ", "")]
-        gaps = [
-            _CJK_FILLER if _is_cjk(a) and _is_cjk(b) else r"\s?"
-            for a, b in zip(t.replace(" ", ""), t.replace(" ", "")[1:])
-        ]
-        return re.compile("".join(p + g for p, g in zip(parts, [*gaps, ""])))
+        chars = t.replace(" ", "")
+        gaps = [_CJK_FILLER if has_cjk(a) and has_cjk(b) else r"\s?" for a, b in zip(chars, chars[1:])]
+        return re.compile("".join(re.escape(ch) + gap for ch, gap in zip(chars, [*gaps, ""])))
     body = _latin_body(t)
     if " " in t and re.search(r"[a-z]{3}$", t):
         body += "(?:e?s)?"  # a plural of a phrase's last word: "position embeddings"
@@ -176,6 +172,10 @@ def _claim_pattern(pattern: str):
 # catastrophically cannot hang grading. A pattern that runs out of time has found nothing: the
 # grading goes on and the timeout is reported (see pattern_timeouts).
 PATTERN_TIMEOUT_S = 0.25
+# A pattern that runs out of time is tried once more with this many times the limit before it
+# counts as unfinished: on a busy machine a pause in scheduling, not the pattern, can use up the
+# first limit (a backtracking pattern fails both).
+PATTERN_RETRY = 4
 _timeouts: ContextVar[list[str] | None] = ContextVar("pattern_timeouts", default=None)
 
 
@@ -195,19 +195,31 @@ def find_claim(patterns: list[str], norm_text: str, denied=None, timeout: float 
     (just before its `claim` group, when it has one). `denied(start, end)`, when given, says
     whether the sentence denies the claim matched there (a negation scope, a refuted claim)."""
     masked = mask_lexicalised(norm_text)  # "是不是超过", "差不多" deny nothing
+    limit = timeout or PATTERN_TIMEOUT_S
     for p in patterns:
-        try:
-            for m in _claim_pattern(p).finditer(norm_text, timeout=timeout or PATTERN_TIMEOUT_S):
-                # A pattern may scan the whole sentence first (to skip sentences that make another
-                # point) and mark where the claim itself starts with a group named `claim`.
-                start = m.start("claim") if "claim" in m.re.groupindex else m.start()
-                before = masked[max(0, start - 12) : start]
-                if not _NEGATION.search(before) and not (denied and denied(start, m.end())):
-                    return m
-        except TimeoutError:
+        for attempt in (limit, PATTERN_RETRY * limit):
+            try:
+                m = _first_claim(p, norm_text, masked, denied, attempt)
+            except TimeoutError:
+                continue
+            if m is not None:
+                return m
+            break
+        else:
             collected = _timeouts.get()
             if collected is not None:
                 collected.append(p)
+    return None
+
+
+def _first_claim(pattern: str, norm_text: str, masked: str, denied, timeout: float):
+    for m in _claim_pattern(pattern).finditer(norm_text, timeout=timeout):
+        # A pattern may scan the whole sentence first (to skip sentences that make another
+        # point) and mark where the claim itself starts with a group named `claim`.
+        start = m.start("claim") if "claim" in m.re.groupindex else m.start()
+        before = masked[max(0, start - 12) : start]
+        if not _NEGATION.search(before) and not (denied and denied(start, m.end())):
+            return m
     return None
 
 
