@@ -242,3 +242,14 @@ def test_a_list_answers_a_point_that_is_a_list_but_no_other(runner, tmp_path):
     assert percent("整理、整顿、清扫、清洁、素养。") >= 90
     assert percent("整理、整顿。") < percent("整理、整顿、清扫、清洁、素养。")
 
+
+
+def test_a_point_about_avoiding_something_is_met_by_saying_it_is_not_done(runner, tmp_path):
+    percent = _distilled_percent(
+        runner, tmp_path, "Why pass large objects by reference?",
+        "Passing by reference avoids making copies of large data structures.", "byref", "coding-algorithms",
+    )
+    agrees = percent("Because then the function does not copy the large data structures.")
+    # a negated privative word says the thing happens after all
+    assert agrees >= 60
+    assert percent("Passing by reference cannot avoid making copies of large data structures.") < agrees

@@ -435,6 +435,7 @@ _PRIVATIVE = re.compile(
 )
 PRIVATIVE_REACH = 12  # characters after a privative word or a negator that a term may start (Chinese)
 PRIVATIVE_REACH_EN = 24  # "do not have a return type"
+PRIVATIVE_CLAUSE = 60  # characters of its clause that a privative word ("缺少", "avoids") governs
 # "并不缺少", "无法避免", "doesn't lack": a negated privative word says the thing is there after all.
 _DENIED_LACK = re.compile(
     r"(?:不|没|没有|并不|并非|不是|并没有|无法|不能)\s?(?:缺少|缺乏|缺失|避免|防止)"
@@ -466,7 +467,9 @@ def _statement_groups_of(zh: str, en: str, key_terms: tuple[tuple[str, ...], ...
         inside: set[tuple[int, int]] = set()  # (group, start) of terms in a denial's window
         denials_in = [(m, privative) for m in _PRIVATIVE.finditer(norm)] + [(m, negated) for m in negators(norm)]
         for m, kind in denials_in:
-            reach = PRIVATIVE_REACH_EN if m.group()[0].isascii() else PRIVATIVE_REACH
+            # what is missing or avoided is the rest of its clause ("avoids making copies of large
+            # data structures"); a negator reaches the next few words
+            reach = PRIVATIVE_CLAUSE if kind is privative else PRIVATIVE_REACH_EN if m.group()[0].isascii() else PRIVATIVE_REACH
             window = norm[m.end() : m.end() + reach + 10]
             cut = _CLAUSE_END.search(window)
             window = window[: cut.start()] if cut else window
