@@ -82,8 +82,31 @@ def test_a_turned_round_claim_earns_nothing_and_is_flagged(judge, rubric, crit, 
     assert v == "missed" and "reversed_relation" in flags
     c = next(c for c in g.criteria if c.id == crit)
     assert "Turned round" in c.rationale and c.evidence[0].quote == turned
-    # the feedback says what is wrong and what is right
-    assert any(turned in line for line in g.feedback.fix)
+    # a wrong claim like a listed one: quoted, corrected by the criterion's statement, and costing
+    # half the point (nothing is left to take it from here)
+    assert [(m.id, m.kind, m.penalty, m.evidence[0].quote) for m in g.misconceptions] == [(crit, "turned", 1.0, turned)]
+    assert g.misconceptions[0].correction in g.feedback.fix and g.score == 0
+
+
+def test_a_turned_round_claim_costs_half_the_point_from_what_the_answer_earned(judge, rubric):
+    right = "先做卷积再做 BN。"
+    g_right = judge.grade(rubric, right)
+    g = judge.grade(rubric, right + "batch 越大，梯度方差越大。")
+    assert [(m.id, m.kind, m.penalty) for m in g.misconceptions] == [("batch-variance", "turned", 1.0)]
+    assert g.misconceptions[0].claim == "这一点说反了（变化方向说反）"
+    assert sum(c.points for c in g.criteria) == sum(c.points for c in g_right.criteria) == 2
+    assert g.score == 1.0 and g_right.score == 2.0
+
+
+def test_a_clause_asserting_a_listed_wrong_claim_is_not_charged_again_for_a_relation(judge, rubric):
+    g = judge.grade(rubric, "测试时也用 batch 的均值，而且 LN 在 batch 维度上归一化，BN 在每个样本内部归一化。")
+    assert [m.id for m in g.misconceptions] == ["test-uses-batch-mean"]
+    assert "reversed_relation" not in next(c for c in g.criteria if c.id == "bn-ln-axes").flags
+
+
+def test_a_turned_round_claim_put_up_to_be_rejected_costs_nothing(judge, rubric):
+    g = judge.grade(rubric, "有人说 batch 越大梯度方差越大，这是错的。先做卷积再做 BN。")
+    assert g.misconceptions == [] and g.score == 2.0
 
 
 def test_a_negated_polarity_word_turns_the_direction_round(judge, rubric):
@@ -578,3 +601,25 @@ def test_a_phrase_matches_with_its_last_word_in_the_plural():
     text = normalize("interpolate the position embeddings for the new resolution")
     assert find_term_all("position embedding", text) == [(16, 35)]
     assert not find_term_all("position embedding", normalize("position embeddingless"))
+
+
+def test_golden_expectations_count_what_a_turned_round_claim_costs(rubric):
+    from grader.evals.golden import GoldenSet, check_against_rubric, expected_percent
+
+    met = {c.id: "met" for c in rubric.criteria}
+    def answer(id_, kind, verdicts, band, **more):
+        return {"id": id_, "kind": kind, "lang": "zh", "text": "…", "expected": {"band": band, "verdicts": verdicts, **more}}
+
+    swapped = {**met, "batch-variance": "missed", "train-batch-mean": "missed", "precision-formula": "missed"}
+    gs = GoldenSet.model_validate({"question_id": rubric.id, "rubric_version": rubric.version, "answers": [
+        answer("complete", "complete", met, [90, 100]),
+        answer("partial", "partial", swapped, [35, 45]),
+        answer("misconception", "misconception", swapped, [10, 40], misconceptions=["test-uses-batch-mean"]),
+        answer("wrong", "wrong", swapped, [25, 35], turned=["batch-variance"]),  # 40% without the cost
+        answer("bad-turned", "swapped", swapped, [0, 100], turned=["train-batch-mean"]),
+    ]})
+    points = sum(c.points for c in rubric.criteria)
+    assert expected_percent(gs.answers[3], rubric) == round(100 * (4 - 1) / points, 1)  # 2 met of 2 points, minus half of 2
+    assert check_against_rubric(gs, rubric) == [
+        "bad-turned: turned 'train-batch-mean' must be a criterion with relations, expected missed",
+    ]

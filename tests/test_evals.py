@@ -219,3 +219,35 @@ def test_the_held_out_answers_are_valid_and_name_shipped_questions():
         held = heldout.HeldOut.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         assert held.question_id == path.stem and held.question_id in bank.rubrics
         assert sorted(a.kind for a in held.answers) == sorted(["complete", "partial", "swapped", "reversed", "negated"])
+
+
+def test_a_turned_round_claim_costs_points_but_is_no_misconception_false_alarm(runner, tmp_path):
+    import shutil
+
+    team, golden = tmp_path / "team", tmp_path / "golden"
+    team.mkdir(), golden.mkdir()
+    shutil.copy(FIXTURES / "claims" / "claims-demo.yaml", team / "claims-demo.yaml")
+    missed = {c: "missed" for c in ("bn-ln-axes", "conv-then-bn", "batch-variance", "precision-formula", "train-batch-mean")}
+    right = "先做卷积再做 BN。训练时 BN 用当前 batch 的均值做归一化。"
+
+    def case(id_, kind, text, band, verdicts, **more):
+        return {"id": id_, "kind": kind, "lang": "zh", "text": text,
+                "expected": {"band": band, "verdicts": {**missed, **verdicts}, **more}}
+
+    two = {"conv-then-bn": "met", "train-batch-mean": "met"}
+    sets = {"question_id": "claims-demo", "rubric_version": 1, "answers": [
+        case("complete", "complete", "BN 在 batch 维度上跨样本归一化，LN 在每个样本内部归一化。" + right
+             + "batch 越大，梯度方差越小。精确率等于 TP 除以 TP+FP。", [85, 100], {c: "met" for c in missed}),
+        case("partial", "partial", right, [35, 45], two),
+        case("misconception", "misconception", "训练时 BN 用当前 batch 的均值做归一化。测试时也用 batch 的均值。", [0, 15],
+             {"train-batch-mean": "met"}, misconceptions=["test-uses-batch-mean"]),
+        case("reversed", "wrong", right + "batch 越大，梯度方差越大。", [25, 35], two, turned=["batch-variance"]),
+    ]}
+    (golden / "claims-demo.yaml").write_text(yaml.safe_dump(sets, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["evals", "run", "--golden", str(golden), "--rubrics", str(team), "--no-builtin",
+                                 "--config", str(CONFIG), "--db", str(tmp_path / "g.db"), "--json"])
+    assert result.stdout.startswith("{"), result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    cases = {c["case_id"]: c for c in data["failing_cases"]}
+    assert "reversed" not in cases and data["metrics"]["golden_answers"] == 4, result.stdout
+    assert data["metrics"]["misconception_false_alarms"] == 0 and data["metrics"]["misconception_recall"] == 1.0

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading.code import NO_CODE_NOTE, grade_coding_answer
-from grader.grading.models import CriterionGrade, Feedback, JudgeInfo, graded
+from grader.grading.models import CriterionGrade, Feedback, JudgeInfo, MisconceptionHit, graded
 from grader.rubric.loader import load_file
 from grader.rubric.models import Rubric
 from grader.sandbox.runner import isolation_problem
@@ -465,3 +465,21 @@ def test_config_key_allows_unsandboxed_runs(monkeypatch):
     Path(os.environ["GRADER_CONFIG"]).write_text("allow_unsandboxed_code = false\n")
     allow_unsandboxed_code(True)  # the command-line option wins
     assert policy.unsandboxed_allowed() is True
+
+
+class TurningJudge(GenerousJudge):
+    """Every criterion met, and a sentence read as turning two points round: one the tests decide,
+    one they do not."""
+
+    def grade(self, rubric: Rubric, answer: str):
+        crits = [CriterionGrade(id=c.id, verdict="met", points=c.points, max_points=c.points, rationale="stub") for c in rubric.criteria]
+        turned = [MisconceptionHit(id=cid, kind="turned", claim="turned", correction="right", penalty=0.5) for cid in ("correct-results", "dp-definition")]
+        return graded(rubric, self.info(), crits, turned, Feedback(fix=["right", "right"]))
+
+
+def test_what_the_tests_decide_no_turned_round_sentence_costs(rubric):
+    code = "def max_subarray(nums):\n    best = cur = nums[0]\n    for x in nums[1:]:\n        cur = max(x, cur + x)\n        best = max(best, cur)\n    return best\n"
+    g = grade_coding_answer(TurningJudge(), rubric, "用 Kadane。\n```python\n" + code + "```\n")
+    assert g.code.passed == g.code.total > 0
+    assert [m.id for m in g.misconceptions] == ["dp-definition"]
+    assert g.score == rubric.max_points - 0.5 and g.feedback.fix == ["right"]

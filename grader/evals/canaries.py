@@ -69,6 +69,10 @@ def foreign_rubric(rubric: Rubric, bank) -> Rubric:
     from grader.text import embed
 
     others = [r for r in bank.rubrics.values() if r.category != rubric.category]
+    if not others:  # a team's bank of one category: the shipped questions supply the other answer
+        from grader.rubric.bank import Bank
+
+        others = [r for r in Bank.load().rubrics.values() if r.category != rubric.category]
     own = embed.encode_cached(rubric.reference_answer.zh)
     return min(others, key=lambda r: (float(own @ embed.encode_cached(r.reference_answer.zh)), r.id))
 

@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.grading.models import PENALTY_SHARE, VERDICT_FRACTION
+from grader.grading.models import PENALTY_SHARE, TURNED_SHARE, VERDICT_FRACTION
 
 # What an answer is built to test. The wrong-with-the-right-words kinds: `swapped` (roles of two
 # things exchanged), `reversed` (a direction or order turned round), `negated` (a true statement
@@ -28,6 +28,9 @@ class Expected(BaseModel):
     band: tuple[float, float]  # acceptable score range, percent of the maximum
     verdicts: dict[str, Literal["met", "partial", "missed"]]  # every criterion of the rubric
     misconceptions: list[str] = Field(default_factory=list)  # misconception ids the answer asserts
+    # criteria whose relation the answer turns round (and says nowhere right): each costs its
+    # share of the criterion's points, as graded (see grading.models.TURNED_SHARE)
+    turned: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _band_ordered(self) -> Expected:
@@ -60,6 +63,7 @@ def expected_percent(answer: GoldenAnswer, rubric) -> float:
     """The score the expected verdicts and misconceptions add up to, as a percent."""
     points = sum(c.points * VERDICT_FRACTION[answer.expected.verdicts[c.id]] for c in rubric.criteria)
     penalty = sum(m.penalty for m in rubric.misconceptions if m.id in answer.expected.misconceptions)
+    penalty += sum(round(TURNED_SHARE * c.points, 2) for c in rubric.criteria if c.id in answer.expected.turned)
     penalty = min(penalty, PENALTY_SHARE * points)  # as graded: see grading.models.penalty_applied
     return round(100 * min(max(points - penalty, 0.0), rubric.max_points) / rubric.max_points, 1)
 
@@ -104,6 +108,10 @@ def check_against_rubric(gs: GoldenSet, rubric) -> list[str]:
         unknown = [m for m in a.expected.misconceptions if m not in mis]
         if unknown:
             problems.append(f"{a.id}: unknown misconception ids {unknown}")
+        relational = {c.id for c in rubric.criteria if c.relations}
+        for cid in a.expected.turned:
+            if cid not in relational or a.expected.verdicts.get(cid) != "missed":
+                problems.append(f"{a.id}: turned {cid!r} must be a criterion with relations, expected missed")
         if not unknown and not (set(ids) ^ set(a.expected.verdicts)):
             pct = expected_percent(a, rubric)
             lo, hi = a.expected.band

@@ -68,11 +68,30 @@ def localized_feedback(grading, rubric: Rubric, lang: str) -> Feedback:
     return build_feedback(rubric, grading.criteria, hits, lang, idk=idk)
 
 
+_TURNED = {
+    "binds": ("角色对调", "roles swapped"),
+    "order": ("先后顺序颠倒", "order reversed"),
+    "direction": ("变化方向说反", "direction reversed"),
+    "ratio": ("分子分母颠倒", "fraction upside down"),
+}
+
+
+def turned_claim(crit, lang: str) -> str:
+    """What a claim that turns a criterion's relations round is called in the feedback."""
+    kinds = dict.fromkeys(_TURNED[r.kind][lang != "zh"] for r in crit.relations)
+    return f"这一点说反了（{'、'.join(kinds)}）" if lang == "zh" else f"This point is turned round ({', '.join(kinds)})"
+
+
 def localized_misconceptions(grading, rubric: Rubric, lang: str) -> list[MisconceptionHit]:
     """Wrong claims with the rubric's claim and correction in `lang` (the quote stays verbatim)."""
     by_id = {m.id: m for m in rubric.misconceptions}
-    return [
-        m.model_copy(update={"correction": getattr(by_id[m.id].correction, lang), "claim": getattr(by_id[m.id].claim, lang)})
-        if m.id in by_id else m
-        for m in grading.misconceptions
-    ]
+    crits = {c.id: c for c in rubric.criteria}
+    out = []
+    for m in grading.misconceptions:
+        if m.kind == "listed" and m.id in by_id:
+            m = m.model_copy(update={"correction": getattr(by_id[m.id].correction, lang), "claim": getattr(by_id[m.id].claim, lang)})
+        elif m.kind == "turned" and m.id in crits:
+            crit = crits[m.id]
+            m = m.model_copy(update={"correction": getattr(crit.statement, lang), "claim": turned_claim(crit, lang)})
+        out.append(m)
+    return out

@@ -41,11 +41,15 @@ class CriterionGrade(Model):
 
 
 class MisconceptionHit(Model):
+    """A wrong claim the answer makes: one of the rubric's listed misconceptions (`id` is the
+    misconception's), or a criterion's relation turned round (`id` is the criterion's)."""
+
     id: str
     claim: str
     correction: str
     penalty: float
     evidence: list[Evidence] = Field(default_factory=list)
+    kind: Literal["listed", "turned"] = "listed"
 
 
 class Feedback(Model):
@@ -115,6 +119,10 @@ class Grading(Model):
 # A wrong claim costs its penalty, but all penalties together take at most this share of the
 # points earned: a partly correct answer keeps at least a quarter of what it got right.
 PENALTY_SHARE = 0.75
+# A claim that turns a criterion's relation round (roles swapped, order or direction reversed) is
+# a wrong claim like a listed misconception: besides earning nothing for the point, it costs this
+# share of the point's value.
+TURNED_SHARE = 0.5
 
 
 def penalty_applied(criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit]) -> float:

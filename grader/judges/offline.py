@@ -16,8 +16,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from grader.grading.feedback import answer_language, build_feedback
+from grader.grading.feedback import answer_language, build_feedback, turned_claim
 from grader.grading.models import (
+    TURNED_SHARE,
     VERDICT_FRACTION,
     CriterionGrade,
     Evidence,
@@ -36,7 +37,7 @@ from grader.text.normalize import normalize
 from grader.text.sentences import Unit, linked, list_runs, same_sentence, split_units
 from grader.text.terms import find_claim, find_term_all, norm_term, pattern_timeouts, term_spans, words_of
 
-VERSION = "offline-v4"
+VERSION = "offline-v5"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
 SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
@@ -188,6 +189,7 @@ def judge_info() -> JudgeInfo:
             "sim_met": SIM_MET,
             "sim_met_one": SIM_MET_ONE,
             "list_leftover": LIST_LEFTOVER,
+            "turned_share": TURNED_SHARE,
             "blend": semantic.BLEND,  # for distilled rubrics and those with few criteria
             "blend_below_criteria": semantic.FEW_CRITERIA,
         },
@@ -231,8 +233,8 @@ class OfflineJudge:
                 for c, (_, rejected) in zip(rubric.criteria, judged)
             ]
             semantic.apply(rubric, criteria, per_criterion, semantic.blend_weight(rubric))
+        misconceptions += _turned_claims(rubric, criteria, lang)
         feedback = build_feedback(rubric, criteria, misconceptions, lang, idk=idk)
-        feedback.fix.extend(_reversal_notes(rubric, criteria, lang))
         usage = Usage(calls=0, latency_s=round(time.perf_counter() - started, 4))
         if timed_out:
             # A wrong-claim check that ran out of time decided nothing: the answer might make that
@@ -645,15 +647,26 @@ def _grade_criterion(
     return _make(crit, verdict, evidence_units, confidence, rationale, units, flags), silenced
 
 
-def _reversal_notes(rubric: Rubric, criteria: list[CriterionGrade], lang: str) -> list[str]:
-    """Feedback for each criterion a claim turned round: the quote, and what is right instead."""
-    notes = []
+def _turned_claims(rubric: Rubric, criteria: list[CriterionGrade], lang: str) -> list[MisconceptionHit]:
+    """Each criterion that a claim turned round and nothing said right, as a wrong claim: the
+    quote, and the criterion's statement as the correction. (A clause that asserts a listed
+    misconception is not read for relations, so one wrong statement is not charged twice.)"""
+    hits = []
     for g in criteria:
-        if "reversed_relation" in g.flags and g.verdict == "missed" and g.evidence:
-            right = getattr(rubric.criterion(g.id).statement, lang)
-            quote = g.evidence[0].quote
-            notes.append(f"说反了：“{quote}”。正确的是：{right}" if lang == "zh" else f"Turned round: \"{quote}\". In fact: {right}")
-    return notes
+        if "reversed_relation" not in g.flags or g.verdict != "missed" or not g.evidence:
+            continue
+        crit = rubric.criterion(g.id)
+        hits.append(
+            MisconceptionHit(
+                id=g.id,
+                kind="turned",
+                claim=turned_claim(crit, lang),
+                correction=getattr(crit.statement, lang),
+                penalty=round(TURNED_SHARE * crit.points, 2),
+                evidence=g.evidence[:1],
+            )
+        )
+    return hits
 
 
 def _margin_confidence(strength: float) -> float:
