@@ -623,3 +623,24 @@ def test_golden_expectations_count_what_a_turned_round_claim_costs(rubric):
     assert check_against_rubric(gs, rubric) == [
         "bad-turned: turned 'train-batch-mean' must be a criterion with relations, expected missed",
     ]
+
+
+MULTIPLICATIONS = Direction(kind="direction", subject=["乘法次数", "乘法", "multiplications"], dir="down")
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("winograd 乘法 36→16", "satisfied"),
+        ("F(2×2,3×3) 的乘法从 36 次变成 16 次", "satisfied"),
+        ("winograd 的乘法次数从 16 到 36", "reversed"),
+        ("multiplications go from 16 to 36", "reversed"),
+        ("winograd 把乘法从 36 次降到 16 次", "satisfied"),  # the verb and the numbers: one move
+        ("乘法大概 3 到 5 个", "absent"),  # a range, not a move
+        ("乘法 16 -> 16", "absent"),
+    ],
+)
+def test_a_number_that_becomes_another_says_which_way_it_moved(text, status):
+    assert evaluate(MULTIPLICATIONS, normalize(text)) == status
+    if status != "absent":  # lint's automatic reversal exchanges the numbers
+        assert evaluate(MULTIPLICATIONS, reverse(MULTIPLICATIONS, normalize(text))) != status

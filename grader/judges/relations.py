@@ -207,8 +207,25 @@ def _attach(
     return best
 
 
+# A number that becomes another says which way it moved ("乘法 36→16", "从 36 次到 16 次",
+# "from 36 to 16"); a bare "3 到 5 个" is a range, not a move.
+_NUM = r"(\d+(?:\.\d+)?)\s?(?:次|个|倍|%|ms|x|×)?"
+_TRANSITION = re.compile(
+    rf"(?<![0-9a-z.]){_NUM}\s?(?:→|->|=>|⇒|降到|降至|降为|减到|减为|减少到|减少为|升到|升至|增加到|增到|变成|变为)\s?{_NUM}(?![0-9.])"
+    rf"|(?:从|\bfrom)\s?{_NUM}\s?(?:到|\bto)\s?{_NUM}(?![0-9.])"
+)
+_UP, _DOWN = "\x01up", "\x01down"  # what a transition stands for among the polarity words
+_POLARITY[_UP], _POLARITY[_DOWN] = "up", "down"
+
+
+def _transition_numbers(match: re.Match[str]) -> tuple[str, str]:
+    a, b, c, d = match.groups()
+    return (a, b) if a is not None else (c, d)
+
+
 def _polarity_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, str, bool]]:
-    """(start, end, word, english) of each polarity word outside the mentions themselves."""
+    """(start, end, word, english) of each polarity word outside the mentions themselves, and of
+    each number that becomes a larger or a smaller one."""
     out = []
     for m in _POLARITY_RE.finditer(text):
         if m.lastgroup in ("mask", "mask_en"):
@@ -217,7 +234,13 @@ def _polarity_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, 
         if any(x.start <= s < x.end or x.start < e <= x.end for x in mentions):
             continue
         out.append((s, e, m.group(), m.lastgroup == "en"))
-    return out
+    for m in _TRANSITION.finditer(text):
+        a, b = (float(x) for x in _transition_numbers(m))
+        if a != b and not any(x.start < m.end() and m.start() < x.end for x in mentions):
+            # what it overlaps ("降到" in "从 36 降到 16") is the same move, read once
+            out = [w for w in out if not (m.start() <= w[0] < m.end())]
+            out.append((m.start(), m.end(), _UP if b > a else _DOWN, False))
+    return sorted(out)
 
 
 # Chinese polarity words that come before what they move ("增大 batch", "降低梯度方差").
@@ -537,7 +560,10 @@ def reverse(relation, text: str) -> str:
     swaps = []
     for s, e, word, english in _polarity_words(text, mentions):
         owner = _polarity_owner(text, (s, e), word, mentions, clause, english)
-        if owner is not None and owner.role == 0 and word in _OPPOSITE:
+        if owner is not None and owner.role == 0 and word in (_UP, _DOWN):
+            a, b = _transition_numbers(_TRANSITION.match(text, s))
+            swaps.append((s, e, f"{b}→{a}"))
+        elif owner is not None and owner.role == 0 and word in _OPPOSITE:
             swaps.append((s, e, _OPPOSITE[word]))
     return _replace(text, swaps)
 
