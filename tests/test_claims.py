@@ -644,3 +644,21 @@ def test_a_number_that_becomes_another_says_which_way_it_moved(text, status):
     assert evaluate(MULTIPLICATIONS, normalize(text)) == status
     if status != "absent":  # lint's automatic reversal exchanges the numbers
         assert evaluate(MULTIPLICATIONS, reverse(MULTIPLICATIONS, normalize(text))) != status
+
+
+MEMORY = Direction(kind="direction", subject=["内存", "显存", "memory"], dir="up")
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("im2col 需要额外内存", "satisfied"),
+        ("im2col 不需要额外的显存", "reversed"),
+        ("im2col 能节省内存", "reversed"),
+        ("im2col needs extra memory", "satisfied"),
+        ("im2col saves memory", "reversed"),
+    ],
+)
+def test_extra_and_saved_say_which_way_a_cost_moved(text, status):
+    assert evaluate(MEMORY, normalize(text)) == status
+    assert evaluate(MEMORY, reverse(MEMORY, normalize(text))) != status

@@ -37,6 +37,7 @@ _PAIRS_ZH = [
     ("很大", "很小"), ("很高", "很低"), ("爆炸", "消失"), ("翻倍", "减半"), ("加倍", "减半"), ("乘", "除以"),
     ("升到", "降到"), ("升至", "降至"), ("变长", "变短"), ("更长", "更短"), ("远超", "远低于"), ("上涨", "下跌"),
     ("涨", "跌"), ("变宽", "变窄"), ("更好", "更差"), ("变好", "变差"), ("较好", "较差"), ("很好", "很差"),
+    ("额外", "节省"), ("更费", "更省"),  # "需要额外内存" is more memory, "节省内存" less
     ("大", "小"), ("高", "低"), ("多", "少"), ("快", "慢"), ("好", "差"), ("不少", "不多"),
 ]
 _PAIRS_EN = [
@@ -48,11 +49,12 @@ _PAIRS_EN = [
     ("explodes", "vanishes"), ("exploding", "vanishing"), ("widens", "narrows"), ("wider", "narrower"),
     ("enlarges", "shrinks"), ("enlarge", "shrink"), ("enlarged", "shrunk"), ("better", "worse"),
     ("large", "small"), ("big", "small"), ("high", "low"), ("fast", "slow"), ("up", "down"),
+    ("extra", "less"), ("additional", "less"), ("costs more", "saves"), ("cost more", "save"),
 ]
 _EXTRA_DOWN_EN = ["reduced", "reducing", "lowered", "lowering", "dropped", "dropping", "diminishes", "diminished",
                   "declines", "declined", "falls", "fall", "goes down", "go down"]
 _EXTRA_UP_EN = ["goes up", "go up", "boosted", "raised", "grown", "doubled", "doubles", "double", "scaled up", "multiplied"]
-_EXTRA_DOWN_EN += ["halved", "halves", "halve", "scaled down", "divided"]
+_EXTRA_DOWN_EN += ["halved", "halves", "halve", "scaled down", "divided", "saving", "saved"]
 
 # Evaluative words say whether something got better, not which way it moved: they count only
 # for a subject whose direction relation says which way is better (`better`).
@@ -244,7 +246,7 @@ def _polarity_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, 
 
 
 # Chinese polarity words that come before what they move ("增大 batch", "降低梯度方差").
-_ZH_VERBS = {"增大", "减小", "增加", "减少", "增多", "提高", "降低", "提升", "升高", "加大", "加快", "减慢", "扩大", "缩小", "放大", "翻倍", "加倍", "减半", "乘", "除以"}
+_ZH_VERBS = {"节省", "额外", "增大", "减小", "增加", "减少", "增多", "提高", "降低", "提升", "升高", "加大", "加快", "减慢", "扩大", "缩小", "放大", "翻倍", "加倍", "减半", "乘", "除以"}
 
 
 def _polarity_owner(text, pos, word, mentions, clause, english) -> Mention | None:
