@@ -662,3 +662,21 @@ MEMORY = Direction(kind="direction", subject=["内存", "显存", "memory"], dir
 def test_extra_and_saved_say_which_way_a_cost_moved(text, status):
     assert evaluate(MEMORY, normalize(text)) == status
     assert evaluate(MEMORY, reverse(MEMORY, normalize(text))) != status
+
+
+RECEPTIVE_FIELD = Direction(kind="direction", subject=["感受野", "receptive field"], dir="up")
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("在不增加参数的情况下扩大感受野", "satisfied"),
+        ("空洞卷积在没有额外参数的前提下让感受野变大", "satisfied"),
+        ("并不能在不增加参数的情况下扩大感受野", "reversed"),  # the outer negator still reaches past it
+    ],
+)
+def test_a_negator_inside_a_circumstance_denies_only_within_it(text, status):
+    n = normalize(text)
+    assert evaluate(RECEPTIVE_FIELD, n) == status
+    if status == "satisfied":
+        assert not denials(n).is_negated(n.index("感受野"))

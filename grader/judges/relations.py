@@ -14,7 +14,7 @@ from itertools import accumulate
 from typing import Literal
 
 from grader.rubric.models import Binds, Direction, Order, Ratio
-from grader.text.negation import Denials, denials
+from grader.text.negation import CIRCUMSTANCE_END, Denials, denials
 from grader.text.terms import EN_LEFT, EN_RIGHT, find_term_all, norm_term, words_of
 
 Status = Literal["satisfied", "reversed", "absent", "silent"]
@@ -22,6 +22,7 @@ Status = Literal["satisfied", "reversed", "absent", "silent"]
 # Clause boundaries: punctuation and the words where a sentence turns to another subject.
 _CLAUSE = re.compile(
     r"[，,;；:：。!！?？\x00]|而是|但是|(?<![然因从进反])而(?!且)|\b(?:but|whereas|while|however)\b"
+    rf"|{CIRCUMSTANCE_END}"  # "在不增加参数的情况下扩大感受野": the circumstance has its own subjects
 )
 
 # Polarity words as (up, down) pairs, so that the reverser can turn each into its opposite.

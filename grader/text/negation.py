@@ -232,6 +232,11 @@ def negators(text: str) -> list[re.Match[str]]:
     return list(_NEGATOR.finditer(mask_lexicalised(text)))
 
 
+_IN_CIRCUMSTANCE = re.compile(r"在\s?(?:并)?$")
+CIRCUMSTANCE_END = r"(?:的)?(?:情况|前提|条件)下"
+_CIRCUMSTANCE_END = re.compile(CIRCUMSTANCE_END)
+
+
 def negation_scopes(text: str) -> list[tuple[int, int]]:
     """(start, end) of what each negator denies: from the end of the negator to the end of its
     clause, a contrast word, a connective ("就/也/才"), or its reach."""
@@ -248,6 +253,10 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
         end = _negation_end(text, m.end(), EN_SCOPE if english else ZH_SCOPE)
         if m.group() in ("没有", "没"):  # "没有全连接层后网络可以…": only the missing thing is denied
             cut = _ONCE_WITHOUT.search(text, m.end(), end)
+            end = cut.start() if cut else end
+        if _IN_CIRCUMSTANCE.search(text[max(0, s - 3) : s]):
+            # "在不增加参数的情况下扩大感受野": a negator inside the circumstance denies only within it
+            cut = _CIRCUMSTANCE_END.search(text, m.end(), end)
             end = cut.start() if cut else end
         scopes.append((m.end(), end))
     return scopes
