@@ -680,3 +680,18 @@ def test_a_negator_inside_a_circumstance_denies_only_within_it(text, status):
     assert evaluate(RECEPTIVE_FIELD, n) == status
     if status == "satisfied":
         assert not denials(n).is_negated(n.index("感受野"))
+
+
+TOP_DOWN = Order(kind="order", first=["检测器", "detector"], then=["单人姿态估计", "single-person pose"])
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("先用检测器框出每个人，对每个框做单人姿态估计", "satisfied"),
+        ("先做单人姿态估计，检测器放到最后", "reversed"),
+        ("检测器很重要，单人姿态估计也很重要", "absent"),  # two clauses, nothing orders them
+    ],
+)
+def test_a_step_marked_first_comes_before_the_next_clause(text, status):
+    assert evaluate(TOP_DOWN, normalize(text)) == status

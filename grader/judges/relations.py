@@ -409,6 +409,7 @@ _BETWEEN_KEEP = re.compile(
 )
 _BETWEEN_SWAP = re.compile(r"之前|以前|前面|\bafter\b|\bfollows?\b|preceded by|comes? after")
 _BEFORE_X_KEEP = re.compile(r"(?:先|首先|first|\bafter)(?:\s?\S{0,4}){0,2}\s?$")
+_FIRST_STEP = re.compile(r"(?:先|首先|\bfirst)(?:\s?\S{0,4}){0,2}\s?$")
 _BEFORE_X_SWAP = re.compile(r"\bbefore(?:\s?\S{0,4}){0,2}\s?$")
 
 
@@ -421,6 +422,9 @@ def _order_sense(text: str, x: Mention, y: Mention) -> int:
     """+1 when the text says X comes first, -1 when it says Y does, 0 when it does not say."""
     between = text[x.end : y.start]
     chain = re.search(r"→|->|=>|⇒|然后|接着|随后|再|之后|\bthen\b|followed by|afterwards", between)
+    first = _FIRST_STEP.search(text[max(0, x.start - 8) : x.start])
+    if first and len(between) <= 40 and len(re.findall(r"[\x00，,;；:：]", between)) == 1:
+        return 1  # "先用检测器框出每个人，再/对每个框做单人估计": the step marked first, then the next clause
     if len(between) > (80 if chain else 30) or (
         re.search(r"[\x00，,;；:：]", between) and not chain and not _LISTED.fullmatch(between)
     ):
