@@ -695,3 +695,21 @@ TOP_DOWN = Order(kind="order", first=["检测器", "detector"], then=["单人姿
 )
 def test_a_step_marked_first_comes_before_the_next_clause(text, status):
     assert evaluate(TOP_DOWN, normalize(text)) == status
+
+
+JACOBIAN = Binds(kind="binds", pairs=[
+    {"entity": ["i=j", "相等时"], "property": ["p_i(1-p_i)"]},
+    {"entity": ["i≠j", "不等时", "不相等时"], "property": ["-p_i p_j"]},
+])
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("i 等于 j 时是 p_i(1-p_i)，不等时是 -p_i p_j", "satisfied"),  # 不 belongs to "不等时"
+        ("相等时是 -p_i p_j，不相等时是 p_i(1-p_i)", "reversed"),
+        ("i=j 时不是 -p_i p_j", "absent"),  # a negator before a term still denies it
+    ],
+)
+def test_a_negator_a_term_carries_denies_nothing_after_it(text, status):
+    assert evaluate(JACOBIAN, normalize(text)) == status

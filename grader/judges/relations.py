@@ -131,7 +131,7 @@ def _mentions(
             m for m in kept
             if not (
                 den.is_refuted(m.start) or den.is_hypothetical(m.start)
-                or (not keep_negated and (den.is_negated(m.start) or den.is_late_negated(m.start, owned)))
+                or (not keep_negated and (den.is_negated_beside(m.start, owned) or den.is_late_negated(m.start, owned)))
             )
         ]
     # A claim is a sentence or two: past this many mentions the text is no claim a reader would

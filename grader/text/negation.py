@@ -113,6 +113,9 @@ class Denials:
 
     # What "而不是/而非/rather than/instead of" rejects: the rejected half of a contrast.
     rejected: list[tuple[int, int]] = field(default_factory=list)
+    # (start, end, negator position) of each negation scope, unmerged, so that a negator a term
+    # carries ("不等时", "不收敛") can be told apart from one that denies the term.
+    negated_marks: list[tuple[int, int, int]] = field(default_factory=list)
 
     def is_rejected(self, pos: int) -> bool:
         return self._inside(self.rejected, pos)
@@ -129,6 +132,11 @@ class Denials:
         if not owned:
             return self._inside(self.late, pos)
         return any(s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.late_marks)
+
+    def is_negated_beside(self, pos: int, owned: list[tuple[int, int]]) -> bool:
+        """Whether `pos` is denied by a negator that is not part of a matched term (`owned`):
+        in "不等时是 -p_i p_j" the 不 belongs to "不等时" and denies nothing after it."""
+        return any(s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.negated_marks)
 
     def is_hypothetical(self, pos: int) -> bool:
         return self._inside(self.hypothetical, pos)
@@ -240,6 +248,11 @@ _CIRCUMSTANCE_END = re.compile(CIRCUMSTANCE_END)
 def negation_scopes(text: str) -> list[tuple[int, int]]:
     """(start, end) of what each negator denies: from the end of the negator to the end of its
     clause, a contrast word, a connective ("就/也/才"), or its reach."""
+    return [(s, e) for s, e, _ in negation_marks(text)]
+
+
+def negation_marks(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, negator position) of each negation scope."""
     scopes = []
     text = mask_lexicalised(text)
     for m in _NEGATOR.finditer(text):
@@ -258,7 +271,7 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
             # "在不增加参数的情况下扩大感受野": a negator inside the circumstance denies only within it
             cut = _CIRCUMSTANCE_END.search(text, m.end(), end)
             end = cut.start() if cut else end
-        scopes.append((m.end(), end))
+        scopes.append((m.end(), end, s))
     return scopes
 
 
@@ -296,16 +309,18 @@ def denials(text: str) -> Denials:
         start = _clause_start(text, m.start()) if start is None else start
         if text[start : m.start()].strip(" ，,;；:：—-"):
             refuted.append((start, m.end()))
-    scopes = [(s, e) for s, e in negation_scopes(text) if e > s]
+    marks = [(s, e, n) for s, e, n in negation_marks(text) if e > s]
+    scopes = [(s, e) for s, e, _ in marks]
     disbelieved = [(m.end(), _scope_end(text, m.end(), len(text))) for m in _DISBELIEF.finditer(text)]
-    marks = late_scopes(text)
+    late = late_scopes(text)
     hypo = []
     for m in _HYPOTHETICAL.finditer(text):
         end = text.find("\x00", m.start())
         hypo.append((m.start(), end if end >= 0 else len(text)))
     return Denials(
         negated=sorted(scopes), refuted=_merge(refuted), length=len(text), hypothetical=_merge(hypo),
-        disbelieved=_merge(disbelieved), late_marks=marks, rejected=_merge(rejected_scopes(text)),
+        disbelieved=_merge(disbelieved), late_marks=late, rejected=_merge(rejected_scopes(text)),
+        negated_marks=marks,
     )
 
 
