@@ -713,3 +713,17 @@ JACOBIAN = Binds(kind="binds", pairs=[
 )
 def test_a_negator_a_term_carries_denies_nothing_after_it(text, status):
     assert evaluate(JACOBIAN, normalize(text)) == status
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("im2col 的内存是原来的 k² 倍", "satisfied"),
+        ("memory is 9 times larger", "satisfied"),
+        ("im2col 内存占用降到原来的 1/k²", "reversed"),
+        ("it needs 1/9 of the memory", "reversed"),
+    ],
+)
+def test_a_share_or_a_multiple_says_which_way_a_quantity_moved(text, status):
+    assert evaluate(MEMORY, normalize(text)) == status
+    assert evaluate(MEMORY, reverse(MEMORY, normalize(text))) != status

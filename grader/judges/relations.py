@@ -217,8 +217,25 @@ _TRANSITION = re.compile(
     rf"(?<![0-9a-z.]){_NUM}\s?(?:→|->|=>|⇒|降到|降至|降为|减到|减为|减少到|减少为|升到|升至|增加到|增到|变成|变为)\s?{_NUM}(?![0-9.])"
     rf"|(?:从|\bfrom)\s?{_NUM}\s?(?:到|\bto)\s?{_NUM}(?![0-9.])"
 )
+# A share or a multiple of what it was says which way it moved: "计算量只有原来的 1/9", "内存是原来的
+# k² 倍", "memory is k² times larger" is up, "1/k² of the memory" down.
+_SHARE = re.compile(
+    r"(?:只有|只需|仅为?|仅仅|降到|降为|减到|减少到|变成|变为|是|为|约为|大约是?)\s?(?:原来|之前|普通卷积|标准卷积|直接卷积)?(?:的)?\s?"
+    r"(?:约|大约)?\s?1\s?/\s?(?:\d+(?:\.\d+)?|[a-z]\w{0,2}²?|[a-z]\^2)(?![\w/])"
+    r"|(?<![\w/])1\s?/\s?(?:\d+(?:\.\d+)?|[a-z]²|[a-z]\^2)\s?(?:of the|of)\b"
+)
+_MULTIPLE = re.compile(
+    r"(?:是|为|变成|变为|增加到|增加了|多了|大了|高了|扩大了?|膨胀了?|翻了)\s?(?:原来|之前|普通卷积|标准卷积|直接卷积)?(?:的)?\s?(?:约|大约)?\s?"
+    r"(?:\d+(?:\.\d+)?|[a-z](?:²|\^?2)?|[a-z]\s?[×x*]\s?[a-z])\s?倍"
+    r"|(?<![\w.])(?:\d+(?:\.\d+)?|[a-z](?:²|\^?2)?)\s?(?:times|x) (?:larger|more|bigger|higher|as much|as many)\b"
+)
 _UP, _DOWN = "\x01up", "\x01down"  # what a transition stands for among the polarity words
 _POLARITY[_UP], _POLARITY[_DOWN] = "up", "down"
+# A share ("1/9 of") and a multiple ("k² 倍") as polarity words, each with its opposite for lint's
+# reversal.
+_DOWN_SHARE, _UP_MULTIPLE = "\x01share", "\x01multiple"
+_POLARITY[_DOWN_SHARE], _POLARITY[_UP_MULTIPLE] = "down", "up"
+_OPPOSITE[_DOWN_SHARE], _OPPOSITE[_UP_MULTIPLE] = "是原来的 9 倍", "只有原来的 1/9"
 
 
 def _transition_numbers(match: re.Match[str]) -> tuple[str, str]:
@@ -237,6 +254,11 @@ def _polarity_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, 
         if any(x.start <= s < x.end or x.start < e <= x.end for x in mentions):
             continue
         out.append((s, e, m.group(), m.lastgroup == "en"))
+    for rx, word in ((_SHARE, _DOWN_SHARE), (_MULTIPLE, _UP_MULTIPLE)):
+        for m in rx.finditer(text):
+            if not any(x.start < m.end() and m.start() < x.end for x in mentions):
+                out = [w for w in out if not (m.start() <= w[0] < m.end())]
+                out.append((m.start(), m.end(), word, False))
     for m in _TRANSITION.finditer(text):
         a, b = (float(x) for x in _transition_numbers(m))
         if a != b and not any(x.start < m.end() and m.start() < x.end for x in mentions):
