@@ -727,3 +727,19 @@ def test_a_negator_a_term_carries_denies_nothing_after_it(text, status):
 def test_a_share_or_a_multiple_says_which_way_a_quantity_moved(text, status):
     assert evaluate(MEMORY, normalize(text)) == status
     assert evaluate(MEMORY, reverse(MEMORY, normalize(text))) != status
+
+
+def test_a_relation_that_is_not_required_holds_back_no_unsettled_claim(judge, rubric):
+    unsettled = "精确率和 TP 有关系。"
+    turned = "精确率 = (TP+FP)/TP。"
+    data = rubric.model_dump()
+    crit = next(c for c in data["criteria"] if c["id"] == "precision-formula")
+    crit["relations"][0]["required"] = False
+    optional = type(rubric).model_validate(data)
+    assert verdict(judge, rubric, unsettled, "precision-formula")[:2] == ("partial", ["relation_absent"])
+    v, flags, _ = verdict(judge, optional, unsettled, "precision-formula")
+    assert v == "met" and "relation_absent" not in flags
+    # turning it round still earns nothing and is charged
+    v, flags, g = verdict(judge, optional, turned, "precision-formula")
+    assert (v, flags) == ("missed", ["reversed_relation"])
+    assert [(m.id, m.kind) for m in g.misconceptions] == [("precision-formula", "turned")]

@@ -421,7 +421,7 @@ def _claims_for(
         statuses: list[str] = []
         if crit.relations and groups:
             text = "\x00".join(units[j].claim_text() for j in ids)
-            statuses = [relations.evaluate(r, text) for r in crit.relations]
+            statuses = [_settled_enough(r, relations.evaluate(r, text)) for r in crit.relations]
         claims.append(
             _Claim(ids, groups, echo_groups - groups, list_groups - groups, terms, sim, clean_sim, statuses, denied,
                    size=sum(len(_WORD.findall(units[j].norm)) for j in ids))
@@ -527,6 +527,11 @@ def _contrast_runs(crit: Criterion, parsed: _Answer) -> list[tuple[int, ...]]:
 
 # A relation is settled by a claim that states it the right way or names none of its terms.
 SETTLED = ("satisfied", "silent")
+
+
+def _settled_enough(relation, status: str) -> str:
+    """A relation that is not `required` holds back no claim that leaves it unsettled."""
+    return "silent" if status == "absent" and not relation.required else status
 
 
 def _claim_verdict(c: _Claim, need: int, elsewhere: list[bool]) -> str:

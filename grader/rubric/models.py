@@ -100,7 +100,14 @@ class BindsPair(Strict):
     property: TermList
 
 
-class Binds(Strict):
+class RelationBase(Strict):
+    # False when the point does not hinge on saying which way: a claim that names the relation's
+    # terms without settling it is not held back ("1×1 降维、3×3、1×1 升维" lists the steps with no
+    # order word); one that turns it round still earns nothing and is charged.
+    required: bool = True
+
+
+class Binds(RelationBase):
     """Which entity has which property: a claim that gives an entity another pair's property has
     the roles swapped."""
 
@@ -108,7 +115,7 @@ class Binds(Strict):
     pairs: list[BindsPair] = Field(min_length=2, max_length=4)
 
 
-class Order(Strict):
+class Order(RelationBase):
     """`first` comes (or happens) before `then`."""
 
     kind: Literal["order"]
@@ -121,7 +128,7 @@ class Movement(Strict):
     dir: Literal["up", "down"]
 
 
-class Direction(Strict):
+class Direction(RelationBase):
     """How a quantity moves, optionally given how another one moves ("larger batch -> lower
     gradient variance")."""
 
@@ -135,7 +142,7 @@ class Direction(Strict):
     better: Literal["up", "down"] | None = None
 
 
-class Ratio(Strict):
+class Ratio(RelationBase):
     """`numerator` over `denominator`."""
 
     kind: Literal["ratio"]
