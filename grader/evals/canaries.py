@@ -4,6 +4,7 @@ every eval run. They catch a judge that can be gamed or a rubric that cannot gra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from grader.grading.models import Grading
@@ -62,6 +63,14 @@ def _unscored(g: Grading, _ref: Grading | None) -> str | None:
     return None if g.status == "unscored" else f"expected unscored, got {g.status} {g.percent}%"
 
 
+@lru_cache(maxsize=1)
+def _shipped_rubrics() -> tuple[Rubric, ...]:
+    """The shipped bank, read once however many questions need it."""
+    from grader.rubric.bank import Bank
+
+    return tuple(Bank.load().rubrics.values())
+
+
 def foreign_rubric(rubric: Rubric, bank) -> Rubric:
     """The question of another category whose reference answer is least like this one's: its
     answer must earn (almost) nothing here. Related questions (focal loss appears under losses and
@@ -70,9 +79,7 @@ def foreign_rubric(rubric: Rubric, bank) -> Rubric:
 
     others = [r for r in bank.rubrics.values() if r.category != rubric.category]
     if not others:  # a team's bank of one category: the shipped questions supply the other answer
-        from grader.rubric.bank import Bank
-
-        others = [r for r in Bank.load().rubrics.values() if r.category != rubric.category]
+        others = [r for r in _shipped_rubrics() if r.category != rubric.category]
     own = embed.encode_cached(rubric.reference_answer.zh)
     return min(others, key=lambda r: (float(own @ embed.encode_cached(r.reference_answer.zh)), r.id))
 

@@ -10,7 +10,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from grader.grading.models import PENALTY_SHARE, TURNED_SHARE, VERDICT_FRACTION
+from grader.grading.models import PENALTY_SHARE, VERDICT_FRACTION, turned_penalty
 
 # What an answer is built to test. The wrong-with-the-right-words kinds: `swapped` (roles of two
 # things exchanged), `reversed` (a direction or order turned round), `negated` (a true statement
@@ -29,7 +29,7 @@ class Expected(BaseModel):
     verdicts: dict[str, Literal["met", "partial", "missed"]]  # every criterion of the rubric
     misconceptions: list[str] = Field(default_factory=list)  # misconception ids the answer asserts
     # criteria whose relation the answer turns round (and says nowhere right): each costs its
-    # share of the criterion's points, as graded (see grading.models.TURNED_SHARE)
+    # share of the criterion's points, as graded (see grading.models.turned_penalty)
     turned: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -63,7 +63,7 @@ def expected_percent(answer: GoldenAnswer, rubric) -> float:
     """The score the expected verdicts and misconceptions add up to, as a percent."""
     points = sum(c.points * VERDICT_FRACTION[answer.expected.verdicts[c.id]] for c in rubric.criteria)
     penalty = sum(m.penalty for m in rubric.misconceptions if m.id in answer.expected.misconceptions)
-    penalty += sum(round(TURNED_SHARE * c.points, 2) for c in rubric.criteria if c.id in answer.expected.turned)
+    penalty += sum(turned_penalty(c.points) for c in rubric.criteria if c.id in answer.expected.turned)
     penalty = min(penalty, PENALTY_SHARE * points)  # as graded: see grading.models.penalty_applied
     return round(100 * min(max(points - penalty, 0.0), rubric.max_points) / rubric.max_points, 1)
 
@@ -96,6 +96,7 @@ def check_against_rubric(gs: GoldenSet, rubric) -> list[str]:
         problems.append(f"written for rubric version {gs.rubric_version}, the rubric is version {rubric.version}")
     ids = [c.id for c in rubric.criteria]
     mis = {m.id for m in rubric.misconceptions}
+    relational = {c.id for c in rubric.criteria if c.relations}
     seen = set()
     for a in gs.answers:
         if a.id in seen:
@@ -108,7 +109,6 @@ def check_against_rubric(gs: GoldenSet, rubric) -> list[str]:
         unknown = [m for m in a.expected.misconceptions if m not in mis]
         if unknown:
             problems.append(f"{a.id}: unknown misconception ids {unknown}")
-        relational = {c.id for c in rubric.criteria if c.relations}
         for cid in a.expected.turned:
             if cid not in relational or a.expected.verdicts.get(cid) != "missed":
                 problems.append(f"{a.id}: turned {cid!r} must be a criterion with relations, expected missed")

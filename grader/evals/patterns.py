@@ -22,7 +22,7 @@ def pattern_reports(bank, golden: dict) -> list[PatternReport]:
     out: list[PatternReport] = []
     for qid, gs in golden.items():
         rubric = bank.get(qid)
-        found = {a.id: {m.id for m in judge.grade(rubric, a.text).misconceptions if m.kind == "listed"} for a in gs.answers}
+        found = {a.id: set(judge.grade(rubric, a.text).listed_misconception_ids) for a in gs.answers}
         for mis in rubric.misconceptions:
             asserting = [a.id for a in gs.answers if mis.id in a.expected.misconceptions]
             out.append(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from grader.grading.models import CriterionGrade, Feedback, MisconceptionHit
-from grader.rubric.models import Rubric
+from grader.rubric.models import Criterion, Rubric
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -76,7 +76,7 @@ _TURNED = {
 }
 
 
-def turned_claim(crit, lang: str) -> str:
+def turned_claim(crit: Criterion, lang: str) -> str:
     """What a claim that turns a criterion's relations round is called in the feedback."""
     kinds = dict.fromkeys(_TURNED[r.kind][lang != "zh"] for r in crit.relations)
     return f"这一点说反了（{'、'.join(kinds)}）" if lang == "zh" else f"This point is turned round ({', '.join(kinds)})"

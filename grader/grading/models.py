@@ -115,6 +115,11 @@ class Grading(Model):
     def needs_review(self) -> bool:
         return any(c.needs_review for c in self.criteria)
 
+    @property
+    def listed_misconception_ids(self) -> list[str]:
+        """The rubric's misconceptions the answer asserts (turned-round relations left out)."""
+        return [m.id for m in self.misconceptions if m.kind == "listed"]
+
 
 # A wrong claim costs its penalty, but all penalties together take at most this share of the
 # points earned: a partly correct answer keeps at least a quarter of what it got right.
@@ -123,6 +128,11 @@ PENALTY_SHARE = 0.75
 # a wrong claim like a listed misconception: besides earning nothing for the point, it costs this
 # share of the point's value.
 TURNED_SHARE = 0.5
+
+
+def turned_penalty(points: float) -> float:
+    """What a claim that turns round a criterion worth `points` costs."""
+    return round(TURNED_SHARE * points, 2)
 
 
 def penalty_applied(criteria: list[CriterionGrade], misconceptions: list[MisconceptionHit]) -> float:

@@ -27,6 +27,7 @@ from grader.grading.models import (
     MisconceptionHit,
     Usage,
     graded,
+    turned_penalty,
     unscored,
 )
 from grader.judges import relations, semantic
@@ -667,7 +668,7 @@ def _turned_claims(rubric: Rubric, criteria: list[CriterionGrade], lang: str) ->
                 kind="turned",
                 claim=turned_claim(crit, lang),
                 correction=getattr(crit.statement, lang),
-                penalty=round(TURNED_SHARE * crit.points, 2),
+                penalty=turned_penalty(crit.points),
                 evidence=g.evidence[:1],
             )
         )

@@ -254,18 +254,23 @@ def _polarity_words(text: str, mentions: list[Mention]) -> list[tuple[int, int, 
         if any(x.start <= s < x.end or x.start < e <= x.end for x in mentions):
             continue
         out.append((s, e, m.group(), m.lastgroup == "en"))
+    for s, e, word in _moves(text):
+        if not any(x.start < e and s < x.end for x in mentions):
+            # a polarity word inside it ("降到" in "从 36 降到 16") is the same move, read once
+            out = [w for w in out if not (s <= w[0] < e)]
+            out.append((s, e, word, False))
+    return sorted(out)
+
+
+def _moves(text: str):
+    """(start, end, word) of each share, multiple or number that becomes another."""
     for rx, word in ((_SHARE, _DOWN_SHARE), (_MULTIPLE, _UP_MULTIPLE)):
         for m in rx.finditer(text):
-            if not any(x.start < m.end() and m.start() < x.end for x in mentions):
-                out = [w for w in out if not (m.start() <= w[0] < m.end())]
-                out.append((m.start(), m.end(), word, False))
+            yield m.start(), m.end(), word
     for m in _TRANSITION.finditer(text):
         a, b = (float(x) for x in _transition_numbers(m))
-        if a != b and not any(x.start < m.end() and m.start() < x.end for x in mentions):
-            # what it overlaps ("降到" in "从 36 降到 16") is the same move, read once
-            out = [w for w in out if not (m.start() <= w[0] < m.end())]
-            out.append((m.start(), m.end(), _UP if b > a else _DOWN, False))
-    return sorted(out)
+        if a != b:
+            yield m.start(), m.end(), _UP if b > a else _DOWN
 
 
 # Chinese polarity words that come before what they move ("增大 batch", "降低梯度方差").
@@ -430,9 +435,10 @@ _BETWEEN_KEEP = re.compile(
     r"feeds? into|\binto\b|goes? to|^\s?-\s?$|^\s?,?\s?$"
 )
 _BETWEEN_SWAP = re.compile(r"之前|以前|前面|\bafter\b|\bfollows?\b|preceded by|comes? after")
-_BEFORE_X_KEEP = re.compile(r"(?:先|首先|first|\bafter)(?:\s?\S{0,4}){0,2}\s?$")
-_FIRST_STEP = re.compile(r"(?:先|首先|\bfirst)(?:\s?\S{0,4}){0,2}\s?$")
-_BEFORE_X_SWAP = re.compile(r"\bbefore(?:\s?\S{0,4}){0,2}\s?$")
+_GAP_TO_X = r"(?:\s?\S{0,4}){0,2}\s?$"  # the marker sits at most a couple of words before X
+_BEFORE_X_KEEP = re.compile(r"(?:先|首先|first|\bafter)" + _GAP_TO_X)
+_FIRST_STEP = re.compile(r"(?:先|首先|\bfirst)" + _GAP_TO_X)
+_BEFORE_X_SWAP = re.compile(r"\bbefore" + _GAP_TO_X)
 
 
 # Between two steps of a list: a separator ("、", ";", a line), an item number, and what is

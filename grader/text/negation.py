@@ -98,7 +98,9 @@ _HYPOTHETICAL = re.compile(
 class Denials:
     """Denied spans of one normalised sentence, as sorted, merged (start, end) pairs."""
 
-    negated: list[tuple[int, int]] = field(default_factory=list)
+    # (start, end, negator position) of each negation scope, so that a negator a term carries
+    # ("不等时", "不收敛") can be told apart from one that denies the term.
+    negated_marks: list[tuple[int, int, int]] = field(default_factory=list)
     refuted: list[tuple[int, int]] = field(default_factory=list)
     length: int = 0
     # What "我不认为…"/"I don't think …" denies: the whole proposition, to the end of its clause.
@@ -113,9 +115,11 @@ class Denials:
 
     # What "而不是/而非/rather than/instead of" rejects: the rejected half of a contrast.
     rejected: list[tuple[int, int]] = field(default_factory=list)
-    # (start, end, negator position) of each negation scope, unmerged, so that a negator a term
-    # carries ("不等时", "不收敛") can be told apart from one that denies the term.
-    negated_marks: list[tuple[int, int, int]] = field(default_factory=list)
+
+    @cached_property
+    def negated(self) -> list[tuple[int, int]]:
+        """The negation scopes as sorted (start, end) pairs."""
+        return sorted((s, e) for s, e, _ in self.negated_marks)
 
     def is_rejected(self, pos: int) -> bool:
         return self._inside(self.rejected, pos)
@@ -131,12 +135,12 @@ class Denials:
         nothing else."""
         if not owned:
             return self._inside(self.late, pos)
-        return any(s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.late_marks)
+        return _covered_unowned(self.late_marks, pos, owned)
 
     def is_negated_beside(self, pos: int, owned: list[tuple[int, int]]) -> bool:
         """Whether `pos` is denied by a negator that is not part of a matched term (`owned`):
         in "不等时是 -p_i p_j" the 不 belongs to "不等时" and denies nothing after it."""
-        return any(s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in self.negated_marks)
+        return _covered_unowned(self.negated_marks, pos, owned)
 
     def is_hypothetical(self, pos: int) -> bool:
         return self._inside(self.hypothetical, pos)
@@ -172,6 +176,11 @@ class Denials:
         """The whole sentence is a claim put up to be rejected."""
         covered = sum(e - s for s, e in self.refuted)
         return self.length > 0 and covered >= 0.6 * self.length
+
+
+def _covered_unowned(marks: list[tuple[int, int, int]], pos: int, owned: list[tuple[int, int]]) -> bool:
+    """Whether a scope covers `pos` whose negator lies outside every owned (matched term) span."""
+    return any(s <= pos < e and not any(a <= n < b for a, b in owned) for s, e, n in marks)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -310,7 +319,6 @@ def denials(text: str) -> Denials:
         if text[start : m.start()].strip(" ，,;；:：—-"):
             refuted.append((start, m.end()))
     marks = [(s, e, n) for s, e, n in negation_marks(text) if e > s]
-    scopes = [(s, e) for s, e, _ in marks]
     disbelieved = [(m.end(), _scope_end(text, m.end(), len(text))) for m in _DISBELIEF.finditer(text)]
     late = late_scopes(text)
     hypo = []
@@ -318,9 +326,8 @@ def denials(text: str) -> Denials:
         end = text.find("\x00", m.start())
         hypo.append((m.start(), end if end >= 0 else len(text)))
     return Denials(
-        negated=sorted(scopes), refuted=_merge(refuted), length=len(text), hypothetical=_merge(hypo),
+        negated_marks=marks, refuted=_merge(refuted), length=len(text), hypothetical=_merge(hypo),
         disbelieved=_merge(disbelieved), late_marks=late, rejected=_merge(rejected_scopes(text)),
-        negated_marks=marks,
     )
 
 
