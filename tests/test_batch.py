@@ -268,3 +268,24 @@ def test_prefilled_embeddings_give_the_same_gradings(bank):
     for a, b in zip(alone, together):
         assert [(c.id, c.verdict, c.points) for c in a.criteria] == [(c.id, c.verdict, c.points) for c in b.criteria]
         assert a.percent == b.percent
+
+
+def test_english_stemming_from_several_threads_gives_each_word_its_own_stem():
+    # An eval run grades coding answers in a thread pool beside the main thread; a stemmer shared
+    # between them mixed up the words they worked on (wrong stems, or an IndexError).
+    import itertools
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.text import terms
+
+    words = ["".join(p) + end for p in itertools.product("abcdefg", repeat=4) for end in ("ational", "izations", "fulness", "ing")]
+    terms.stem_en.cache_clear()
+    alone = [terms._stemmer().stemWord(w) for w in words]
+    with ThreadPoolExecutor(4) as pool:
+        stemmers = set(pool.map(lambda _: id(terms._stemmer()), range(4)))
+        terms.stem_en.cache_clear()
+        together = list(pool.map(lambda chunk: [terms.stem_en(w) for w in chunk], [words] * 4))
+    terms.stem_en.cache_clear()
+    assert all(run == alone for run in together)
+    assert id(terms._stemmer()) not in stemmers  # the main thread's stemmer is its own
+    assert alone[:4] == ["aaaaation", "aaaaizat", "aaaaful", "aaaa"]

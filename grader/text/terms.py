@@ -4,6 +4,7 @@ matching with flexible separators for English, and typo-tolerant matching for lo
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -129,11 +130,18 @@ def stem_en(word: str) -> str:
     return _stemmer().stemWord(word)
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import snowballstemmer
+_local = threading.local()
 
-    return snowballstemmer.stemmer("english")
+
+def _stemmer():
+    """This thread's stemmer: a Snowball stemmer keeps the word it works on in the object, so
+    one shared between threads (an eval run grades coding answers in a pool) mixes words up."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import snowballstemmer
+
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return stemmer
 
 
 def words_of(norm_text: str) -> list[tuple[str, int, int]]:
