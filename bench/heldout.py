@@ -7,7 +7,9 @@ question bank's key points alone. Each answer carries only the band a fair exami
 answers made of the right words (swapped, reversed, negated). A measure of how far the golden
 figures generalise, not a gate: the judge has been tuned on the golden sets only.
 
-    python bench/heldout.py [--split first|second] [--show]
+    python bench/heldout.py [--dir DIR] [--split first|second] [--show]
+
+--dir: another set of answers in the same format (default: evals/heldout).
 
 --split: the held-out questions in two halves (alphabetical): `first` holds a-d and p-y ids,
 `second` the rest, so that a change studied on one half can be checked on the other.
@@ -58,17 +60,20 @@ def _in_split(qid: str, split: str | None) -> bool:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dir", type=Path, default=HELDOUT, help="held-out answers (default: evals/heldout)")
     ap.add_argument("--split", choices=["first", "second"])
     ap.add_argument("--show", action="store_true", help="list the answers out of band")
     args = ap.parse_args()
+    if not args.dir.is_dir():
+        ap.error(f"{args.dir}: no such directory")
 
     from grader.judges.offline import OfflineJudge
     from grader.rubric.bank import Bank
 
     bank, judge = Bank.load(), OfflineJudge()
     passed: dict[str, list[bool]] = {}
-    misses = []
-    for path in sorted(HELDOUT.glob("*.yaml")):
+    misses, high = [], 0
+    for path in sorted(args.dir.glob("*.yaml")):
         held = HeldOut.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         if not _in_split(held.question_id, args.split):
             continue
@@ -78,6 +83,7 @@ def main() -> None:
             ok = g.percent is not None and a.expected.band[0] <= g.percent <= a.expected.band[1]
             passed.setdefault(a.kind, []).append(ok)
             if not ok:
+                high += g.percent is not None and g.percent > a.expected.band[1]
                 misses.append(f"  {held.question_id}/{a.id}: {g.percent}, expected {a.expected.band[0]:g}-{a.expected.band[1]:g}")
     every = [ok for oks in passed.values() for ok in oks]
     wrong = [ok for k in WRONG_KINDS for ok in passed.get(k, [])]
@@ -85,6 +91,7 @@ def main() -> None:
     for kind, oks in passed.items():
         print(f"  {kind:10} {sum(oks)}/{len(oks)}")
     print(f"wrong claims, right words: {sum(wrong)}/{len(wrong)} = {sum(wrong) / max(1, len(wrong)):.3f}")
+    print(f"out of band: {len(misses) - high} too low (or unscored), {high} too high")
     if args.show:
         print("\n".join(misses))
 

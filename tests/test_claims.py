@@ -16,6 +16,7 @@ from grader.grading.models import (
     penalty_applied,
     total_score,
 )
+from grader.grading.feedback import answer_language
 from grader.judges.offline import OfflineJudge, judge_info
 from grader.judges.relations import evaluate, reverse
 from grader.rubric.lint import lint_rubric
@@ -205,9 +206,44 @@ def test_lint_reports_a_relation_whose_reversal_is_not_caught(rubric):
 # --- 3. negation and refutation ----------------------------------------------------------------
 
 @pytest.mark.parametrize("answer", ["BN 训练时不用 batch 的均值。", "During training BN does not use the batch mean."])
-def test_a_negated_true_statement_earns_nothing(judge, rubric, answer):
-    v, _, _ = verdict(judge, rubric, answer, "train-batch-mean")
-    assert v == "missed"
+def test_a_negated_true_statement_earns_nothing_and_is_charged_as_a_wrong_claim(judge, rubric, answer):
+    v, flags, g = verdict(judge, rubric, answer, "train-batch-mean")
+    assert (v, flags) == ("missed", ["denied_point"])
+    # the whole point stated and denied says the opposite: half the point, quoted and corrected
+    assert [(m.id, m.kind, m.penalty, m.evidence[0].quote) for m in g.misconceptions] == [
+        ("train-batch-mean", "denied", 1.0, answer)
+    ]
+    zh = answer_language(answer) == "zh"
+    assert g.misconceptions[0].claim == ("这一点被否定了（说成了不成立）" if zh else "This point is denied (said not to hold)")
+    assert g.misconceptions[0].correction in g.feedback.fix and g.listed_misconception_ids == []
+
+
+@pytest.mark.parametrize(
+    "answer, score",
+    [
+        ("不用 batch 的均值。", 0.0),  # only part of the point, denied: no credit, no charge
+        ("有人说 BN 训练时不用 batch 的均值，这是错的。", 0.0),  # a denial put up to be rejected
+        ("训练时用 batch 的均值归一化。During training BN does not use the batch mean.", 2.0),  # said right too
+    ],
+)
+def test_a_denial_is_charged_only_when_it_denies_the_whole_point_and_nothing_says_it_right(judge, rubric, answer, score):
+    g = judge.grade(rubric, answer)
+    assert g.misconceptions == [] and g.score == score
+
+
+def test_a_negator_that_a_point_term_carries_denies_nothing_around_it(bank):
+    judge, r = OfflineJudge(), bank.get("l2-vs-weight-decay")
+    for answer in ("SGD 下两者没区别。", "在 SGD 下两者没有区别，是一回事。"):
+        g = judge.grade(r, answer)
+        assert next(c.verdict for c in g.criteria if c.id == "sgd-equivalent") == "met", answer
+        assert g.misconceptions == [], answer
+    g = judge.grade(r, "SGD 下两者并不等价。")
+    assert [(m.id, m.kind) for m in g.misconceptions] == [("sgd-equivalent", "denied")]
+    # a term inside a longer one that carries the negator ("依赖 batch" in "不依赖 batch") is
+    # part of it: neither asserted nor denied
+    g = judge.grade(bank.get("norm-variants"), "BN 依赖 batch，小 batch 效果差；LN 不依赖 batch。")
+    assert next(c.verdict for c in g.criteria if c.id == "batch-dependence") == "met"
+    assert g.misconceptions == []
 
 
 @pytest.mark.parametrize(
@@ -354,6 +390,7 @@ def test_relation_work_is_bounded_on_a_huge_run_on_claim():
 
 @pytest.mark.parametrize("text", [
     "不确定性很大", "数据不平衡", "两者差不多", "训练不稳定", "无偏估计", "无论 batch 多大", "是不是超过阈值", "感受野不断变大",
+    "各任务 loss 的尺度不一样", "梯度方向不一致", "深网络不好优化", "不好训练",
 ])
 def test_words_that_merely_contain_a_negating_character_deny_nothing(text):
     d = denials(normalize(text))
@@ -362,7 +399,7 @@ def test_words_that_merely_contain_a_negating_character_deny_nothing(text):
 
 def test_a_clause_final_negator_denies_the_subject_before_it():
     for text, subject in [("遮挡变化也不大", "遮挡变化"), ("学习率不用控制", "学习率"), ("这种做法并不常用", "这种做法"),
-                          ("遮挡的问题现在也没有了", "遮挡的问题")]:
+                          ("遮挡的问题现在也没有了", "遮挡的问题"), ("L2 的泛化不好", "泛化")]:
         n = normalize(text)
         d = denials(n)
         assert d.is_late_negated(n.index(subject)), text

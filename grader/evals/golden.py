@@ -31,6 +31,8 @@ class Expected(BaseModel):
     # criteria whose relation the answer turns round (and says nowhere right): each costs its
     # share of the criterion's points, as graded (see grading.models.turned_penalty)
     turned: list[str] = Field(default_factory=list)
+    # criteria whose whole point the answer denies (and says nowhere right): charged the same way
+    denied: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _band_ordered(self) -> Expected:
@@ -63,7 +65,8 @@ def expected_percent(answer: GoldenAnswer, rubric) -> float:
     """The score the expected verdicts and misconceptions add up to, as a percent."""
     points = sum(c.points * VERDICT_FRACTION[answer.expected.verdicts[c.id]] for c in rubric.criteria)
     penalty = sum(m.penalty for m in rubric.misconceptions if m.id in answer.expected.misconceptions)
-    penalty += sum(turned_penalty(c.points) for c in rubric.criteria if c.id in answer.expected.turned)
+    charged = {*answer.expected.turned, *answer.expected.denied}
+    penalty += sum(turned_penalty(c.points) for c in rubric.criteria if c.id in charged)
     penalty = min(penalty, PENALTY_SHARE * points)  # as graded: see grading.models.penalty_applied
     return round(100 * min(max(points - penalty, 0.0), rubric.max_points) / rubric.max_points, 1)
 
@@ -112,6 +115,9 @@ def check_against_rubric(gs: GoldenSet, rubric) -> list[str]:
         for cid in a.expected.turned:
             if cid not in relational or a.expected.verdicts.get(cid) != "missed":
                 problems.append(f"{a.id}: turned {cid!r} must be a criterion with relations, expected missed")
+        for cid in a.expected.denied:
+            if a.expected.verdicts.get(cid) != "missed" or cid in a.expected.turned:
+                problems.append(f"{a.id}: denied {cid!r} must be a criterion expected missed, and not also turned")
         if not unknown and not (set(ids) ^ set(a.expected.verdicts)):
             pct = expected_percent(a, rubric)
             lo, hi = a.expected.band

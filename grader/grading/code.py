@@ -54,8 +54,9 @@ def grade_coding_answer(judge, rubric: Rubric, answer: str) -> Grading:
             )
         )
     grading.criteria = criteria
-    # What the tests decide, they decide alone: a sentence read as turning that point round costs nothing.
-    grading.misconceptions = [m for m in grading.misconceptions if not (m.kind == "turned" and m.id in from_tests)]
+    # What the tests decide, they decide alone: a sentence read as turning that point round or
+    # denying it costs nothing.
+    grading.misconceptions = [m for m in grading.misconceptions if not (m.kind != "listed" and m.id in from_tests)]
     if report.status == "not_run":
         grading.notes.append(f"{report.message} The criteria its tests decide get no credit; marked for review.")
     elif report.sandbox_error:

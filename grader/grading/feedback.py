@@ -76,8 +76,11 @@ _TURNED = {
 }
 
 
-def turned_claim(crit: Criterion, lang: str) -> str:
-    """What a claim that turns a criterion's relations round is called in the feedback."""
+def wrong_point_claim(crit: Criterion, kind: str, lang: str) -> str:
+    """What a claim that turns a criterion's relations round, or denies its point, is called in
+    the feedback."""
+    if kind == "denied":
+        return "这一点被否定了（说成了不成立）" if lang == "zh" else "This point is denied (said not to hold)"
     kinds = dict.fromkeys(_TURNED[r.kind][lang != "zh"] for r in crit.relations)
     return f"这一点说反了（{'、'.join(kinds)}）" if lang == "zh" else f"This point is turned round ({', '.join(kinds)})"
 
@@ -90,8 +93,8 @@ def localized_misconceptions(grading, rubric: Rubric, lang: str) -> list[Misconc
     for m in grading.misconceptions:
         if m.kind == "listed" and m.id in by_id:
             m = m.model_copy(update={"correction": getattr(by_id[m.id].correction, lang), "claim": getattr(by_id[m.id].claim, lang)})
-        elif m.kind == "turned" and m.id in crits:
+        elif m.kind in ("turned", "denied") and m.id in crits:
             crit = crits[m.id]
-            m = m.model_copy(update={"correction": getattr(crit.statement, lang), "claim": turned_claim(crit, lang)})
+            m = m.model_copy(update={"correction": getattr(crit.statement, lang), "claim": wrong_point_claim(crit, m.kind, lang)})
         out.append(m)
     return out

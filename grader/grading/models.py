@@ -42,14 +42,15 @@ class CriterionGrade(Model):
 
 class MisconceptionHit(Model):
     """A wrong claim the answer makes: one of the rubric's listed misconceptions (`id` is the
-    misconception's), or a criterion's relation turned round (`id` is the criterion's)."""
+    misconception's), or a criterion's relation turned round or its whole point denied (`id` is
+    the criterion's)."""
 
     id: str
     claim: str
     correction: str
     penalty: float
     evidence: list[Evidence] = Field(default_factory=list)
-    kind: Literal["listed", "turned"] = "listed"
+    kind: Literal["listed", "turned", "denied"] = "listed"
 
 
 class Feedback(Model):
@@ -117,7 +118,7 @@ class Grading(Model):
 
     @property
     def listed_misconception_ids(self) -> list[str]:
-        """The rubric's misconceptions the answer asserts (turned-round relations left out)."""
+        """The rubric's misconceptions the answer asserts (points turned round or denied left out)."""
         return [m.id for m in self.misconceptions if m.kind == "listed"]
 
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from grader.grading.feedback import answer_language, build_feedback, turned_claim
+from grader.grading.feedback import answer_language, build_feedback, wrong_point_claim
 from grader.grading.models import (
     TURNED_SHARE,
     VERDICT_FRACTION,
@@ -38,7 +38,7 @@ from grader.text.normalize import normalize
 from grader.text.sentences import Unit, linked, list_runs, same_sentence, split_units
 from grader.text.terms import find_claim, find_term_all, norm_term, pattern_timeouts, term_spans, words_of
 
-VERSION = "offline-v5"
+VERSION = "offline-v6"
 
 # Similarity (cosine, multilingual USE) between an answer sentence and a criterion statement.
 SIM_SUPPORT = 0.25  # below this, key terms alone look like a keyword list, not a claim
@@ -116,25 +116,40 @@ class _Answer:
         # NUL joins the sentences: no term pattern can match across it.
         self.text = "\x00".join(u.norm for u in units)
         self.words = words_of(self.text)
-        self._seen: dict[tuple[str, bool, bool], tuple[list[int], list[int], bool]] = {}  # terms recur across criteria
+        self._seen: dict[tuple, tuple[list[int], list[int], bool]] = {}  # terms recur across criteria
+        self._carried: dict[tuple[str, ...], list[tuple[int, int]]] = {}
         self.lists = list_runs([u.unit for u in units])  # a heading and its items
 
     def unit_of(self, offset: int) -> int:
         return bisect_right(self.starts, offset) - 1
 
-    def units_with(self, term: str, affirmative: bool = False, late: bool = False) -> tuple[list[int], list[int], bool]:
+    def units_with(
+        self, term: str, affirmative: bool = False, late: bool = False, carriers: tuple[str, ...] = ()
+    ) -> tuple[list[int], list[int], bool]:
         """Sentences that assert `term`, sentences that negate it ("不用 batch 的均值"), and whether
         it occurs inside a wrong claim. Refuted occurrences count for nothing. For a point stated
         affirmatively, a term anywhere in a negation's scope is negated ("原论文也没有把 BN 放在
         非线性之前"); for a point that is itself a negation ("轴对齐框框不住旋转物体"), only a term
-        right after a negator is."""
-        if (term, affirmative, late) not in self._seen:
-            self._seen[term, affirmative, late] = self._units_with(term, affirmative, late)
-        return self._seen[term, affirmative, late]
+        right after a negator is. `carriers` are the point's terms that carry their own negator
+        ("没区别", "不依赖 batch"): their negator denies nothing around them, and a term inside one
+        ("依赖 batch") is part of it, neither asserted nor denied."""
+        key = (term, affirmative, late, carriers)
+        if key not in self._seen:
+            self._seen[key] = self._units_with(term, affirmative, late, carriers)
+        return self._seen[key]
 
-    def _units_with(self, term: str, affirmative: bool, late: bool) -> tuple[list[int], list[int], bool]:
+    def _owned(self, carriers: tuple[str, ...]) -> list[tuple[int, int]]:
+        if carriers not in self._carried:
+            self._carried[carriers] = sorted(s for t in carriers for s in find_term_all(t, self.text, self.words))
+        return self._carried[carriers]
+
+    def _units_with(
+        self, term: str, affirmative: bool, late: bool, carriers: tuple[str, ...]
+    ) -> tuple[list[int], list[int], bool]:
         found, negated, in_wrong = set(), set(), False
-        spans = find_term_all(term, self.text, self.words)
+        owned_all = self._owned(carriers)
+        spans = [(s, e) for s, e in find_term_all(term, self.text, self.words)
+                 if not any(a <= s and e <= b and (a, b) != (s, e) for a, b in owned_all)]
         # "看的是 x 而不是 Wx+b，Wx+b 是…": a term the sentence rejects is not asserted by it elsewhere.
         rejecting = set()
         for s, _ in spans:
@@ -144,6 +159,7 @@ class _Answer:
         for s, _ in spans:
             j = self.unit_of(s)
             u, local = self.units[j], s - self.starts[j]
+            owned = [(a - self.starts[j], b - self.starts[j]) for a, b in owned_all if self.unit_of(a) == j]
             if u.in_wrong(local):
                 in_wrong = True
             elif u.den is not None and u.den.is_refuted(local):
@@ -151,7 +167,7 @@ class _Answer:
             elif j in rejecting:
                 negated.add(j)
             elif u.den is not None and (
-                (u.den.is_negated(local) or (late and u.den.is_late_negated(local)))
+                (u.den.is_negated_beside(local, owned) or (late and u.den.is_late_negated(local, owned)))
                 if affirmative
                 else u.den.negates_term(local, u.norm)
             ):
@@ -234,7 +250,7 @@ class OfflineJudge:
                 for c, (_, rejected) in zip(rubric.criteria, judged)
             ]
             semantic.apply(rubric, criteria, per_criterion, semantic.blend_weight(rubric))
-        misconceptions += _turned_claims(rubric, criteria, lang)
+        misconceptions += _wrong_points(rubric, criteria, lang)
         feedback = build_feedback(rubric, criteria, misconceptions, lang, idk=idk)
         usage = Usage(calls=0, latency_s=round(time.perf_counter() - started, 4))
         if timed_out:
@@ -379,10 +395,11 @@ def _claims_for(
     # (a turned-round claim, flagged), the subject must stay.
     late = affirmative and not any(r.kind == "direction" for r in crit.relations)
     said = _statement_groups(crit)
+    carriers = tuple(t for group in crit.key_terms for t in group if negators(norm_term(t)))
     for g, group in enumerate(crit.key_terms):
         for term in group:
             echo = re.sub(r"\s+", "", norm_term(term)) in compact
-            found, negated, wrong = parsed.units_with(term, affirmative, late)
+            found, negated, wrong = parsed.units_with(term, affirmative, late, carriers)
             in_wrong |= wrong
             if g in said.privative:  # "缺少归纳偏置" is said "没有卷积的归纳偏置"; "并不缺少…" still denies it
                 kept = {j for j in negated if _DENIED_LACK.search(units[j].norm)}
@@ -649,24 +666,33 @@ def _grade_criterion(
     silenced = {j for c in turned for j in c.units}
     if verdict == "missed":
         stated = _statement_groups(crit).stated
-        silenced |= {j for c in claims if len(c.denied & stated) >= max(1, len(c.groups)) for j in c.units}
+        denials = [c for c in claims if len(c.denied & stated) >= max(1, len(c.groups))]
+        silenced |= {j for c in denials for j in c.units}
+        # A claim that states the whole point and denies it ("ReLU 并不能缓解梯度消失") says the
+        # opposite of the point: a wrong claim, as a turned-round one is.
+        whole = [c for c in denials if len(c.groups | c.denied) >= need]
+        if whole and not turned:
+            flags.append("denied_point")
+            evidence_units = list(whole[0].units)
     return _make(crit, verdict, evidence_units, confidence, rationale, units, flags), silenced
 
 
-def _turned_claims(rubric: Rubric, criteria: list[CriterionGrade], lang: str) -> list[MisconceptionHit]:
-    """Each criterion that a claim turned round and nothing said right, as a wrong claim: the
-    quote, and the criterion's statement as the correction. (A clause that asserts a listed
-    misconception is not read for relations, so one wrong statement is not charged twice.)"""
+def _wrong_points(rubric: Rubric, criteria: list[CriterionGrade], lang: str) -> list[MisconceptionHit]:
+    """Each criterion that a claim turned round or denied whole, and nothing said right, as a
+    wrong claim: the quote, and the criterion's statement as the correction. (A clause that
+    asserts a listed misconception is not read for the criteria, so one wrong statement is not
+    charged twice.)"""
     hits = []
     for g in criteria:
-        if "reversed_relation" not in g.flags or g.verdict != "missed" or not g.evidence:
+        kind = "turned" if "reversed_relation" in g.flags else "denied" if "denied_point" in g.flags else None
+        if kind is None or g.verdict != "missed" or not g.evidence:
             continue
         crit = rubric.criterion(g.id)
         hits.append(
             MisconceptionHit(
                 id=g.id,
-                kind="turned",
-                claim=turned_claim(crit, lang),
+                kind=kind,
+                claim=wrong_point_claim(crit, kind, lang),
                 correction=getattr(crit.statement, lang),
                 penalty=turned_penalty(crit.points),
                 evidence=g.evidence[:1],

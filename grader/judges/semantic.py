@@ -82,8 +82,8 @@ def apply(rubric: Rubric, grades: list[CriterionGrade], texts: list[list[str]], 
     stmt = vecs[len(distinct) :].reshape(len(rubric.criteria), 2, -1)
     recall: dict[str, float] = {}  # most criteria read the same sentences: segment them once
     for crit, grade, pair, ts, ps in zip(rubric.criteria, grades, stmt, said, pieces):
-        if "reversed_relation" in grade.flags or "in_wrong_claim" in grade.flags:
-            continue  # a claim turned round or a wrong claim: the verdict stands alone
+        if {"reversed_relation", "denied_point", "in_wrong_claim"} & set(grade.flags):
+            continue  # a claim turned round or denied, or a wrong claim: the verdict stands alone
         score = 0.0
         if ts:
             text = "\n".join(ts)
