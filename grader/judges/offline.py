@@ -668,7 +668,7 @@ def _grade_criterion(
         stated = _statement_groups(crit).stated
         denials = [c for c in claims if len(c.denied & stated) >= max(1, len(c.groups))]
         silenced |= {j for c in denials for j in c.units}
-        # A claim that states the whole point and denies it ("ReLU 并不能缓解梯度消失") says the
+        # A claim that states the whole point and denies it ("BN 训练时不用 batch 的均值") says the
         # opposite of the point: a wrong claim, as a turned-round one is.
         whole = [c for c in denials if len(c.groups | c.denied) >= need]
         if whole and not turned:
