@@ -231,6 +231,14 @@ def test_a_denial_is_charged_only_when_it_denies_the_whole_point_and_nothing_say
     assert g.misconceptions == [] and g.score == score
 
 
+def test_a_sentence_charged_with_a_listed_wrong_claim_is_not_charged_again_for_a_denial(judge, rubric):
+    g = judge.grade(rubric, "BN 训练时不用 batch 的均值，测试时也用 batch 的均值。")
+    assert [(m.id, m.kind) for m in g.misconceptions] == [("test-uses-batch-mean", "listed")]
+    # in a sentence of its own, the denial is a second wrong statement
+    g = judge.grade(rubric, "BN 训练时不用 batch 的均值。测试时也用 batch 的均值。")
+    assert [(m.id, m.kind) for m in g.misconceptions] == [("test-uses-batch-mean", "listed"), ("train-batch-mean", "denied")]
+
+
 def test_a_negator_that_a_point_term_carries_denies_nothing_around_it(bank):
     judge, r = OfflineJudge(), bank.get("l2-vs-weight-decay")
     for answer in ("SGD 下两者没区别。", "在 SGD 下两者没有区别，是一回事。"):

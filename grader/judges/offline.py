@@ -669,8 +669,9 @@ def _grade_criterion(
         denials = [c for c in claims if len(c.denied & stated) >= max(1, len(c.groups))]
         silenced |= {j for c in denials for j in c.units}
         # A claim that states the whole point and denies it ("BN 训练时不用 batch 的均值") says the
-        # opposite of the point: a wrong claim, as a turned-round one is.
-        whole = [c for c in denials if len(c.groups | c.denied) >= need]
+        # opposite of the point: a wrong claim, as a turned-round one is, unless its sentence is
+        # already charged with a listed one (one wrong statement, one charge).
+        whole = [c for c in denials if len(c.groups | c.denied) >= need and not any(units[j].is_wrong for j in c.units)]
         if whole and not turned:
             flags.append("denied_point")
             evidence_units = list(whole[0].units)
