@@ -9,7 +9,9 @@ figures generalise, not a gate: the judge has been tuned on the golden sets only
 
     python bench/heldout.py [--dir DIR] [--split first|second] [--show]
 
---dir: another set of answers in the same format (default: evals/heldout).
+--dir: another set of answers in the same format (default: evals/heldout). `evals/heldout-b/`
+is a second set of 285, written later by other examiners in the same way, which no change to the
+judge or the rubrics was tuned on when it was added.
 
 --split: the held-out questions in two halves (alphabetical): `first` holds a-d and p-y ids,
 `second` the rest, so that a change studied on one half can be checked on the other.

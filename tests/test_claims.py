@@ -371,6 +371,12 @@ def test_a_capped_penalty_is_stated_in_the_grading(rubric):
         ("running mean", "running-mean", True),
         ("running_mean", "running mean", True),
         ("mini-batch", "minibatch", True),
+        # a superscript is an exponent: "2ⁿ − 1" is 2^n - 1, never 2n - 1
+        ("2^n - 1", "一共 2ⁿ − 1 步", True),
+        ("2n-1", "一共 2ⁿ − 1 步", False),
+        ("n^2", "复杂度 O(n²)", True),
+        ("n2", "复杂度 O(n²)", False),
+        ("A^T", "AᵀA x = Aᵀ y", True),
     ],
 )
 def test_formula_terms_keep_their_operators_and_words_their_separators(term, text, found):

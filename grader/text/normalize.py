@@ -41,9 +41,12 @@ def has_cjk(text: str) -> bool:
 
 
 _DASHES = str.maketrans({"−": "-", "–": "-", "—": "-", "‐": "-"})
+# A superscript is an exponent: NFKC alone makes "2ⁿ − 1" read "2n - 1" and "n²" read "n2".
+_SUPERSCRIPT = re.compile("[⁰¹²³⁴⁵⁶⁷⁸⁹ⁿⁱ⁺⁻⁼⁽⁾ᵀ]+")
 
 
 def normalize(text: str) -> str:
+    text = _SUPERSCRIPT.sub(lambda m: "^" + m.group(), text)
     text = unicodedata.normalize("NFKC", text).translate(_DASHES)
     if has_cjk(text):
         text = to_simplified(text)
