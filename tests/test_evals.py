@@ -213,8 +213,13 @@ def test_the_held_out_answers_are_valid_and_name_shipped_questions():
     sys.modules["heldout"] = heldout  # pydantic resolves the models' annotations through it
     spec.loader.exec_module(heldout)
     bank = Bank.load()
-    files = sorted(heldout.HELDOUT.glob("*.yaml"))
-    assert len(files) == 57
+    for folder in (heldout.HELDOUT, heldout.HELDOUT.parent / "heldout-b"):
+        files = sorted(folder.glob("*.yaml"))
+        assert len(files) == 57, folder
+        _check_held_out(heldout, bank, files)
+
+
+def _check_held_out(heldout, bank, files):
     for path in files:
         held = heldout.HeldOut.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
         assert held.question_id == path.stem and held.question_id in bank.rubrics
