@@ -25,6 +25,8 @@ CASES = [
     ("weight-init", "Xavier 原论文给的是均匀分布，He 原论文用的是高斯分布，但两者都有均匀和正态两种形式。", None),
     ("weight-init", "Xavier 是均匀分布，He 初始化是高斯分布。", "xavier-uniform-he-gaussian"),
     ("optimizers", "AdamW 泛化更好。", None),
+    ("relu-positive-input", "反过来想，如果某个神经元的 z 永远是正的，那 ReLU 在它那里就是恒等映射。", None),
+    ("relu-positive-input", "每一层的 z 永远是正的。", "preact-never-negative"),
     ("optimizers", "Adam 泛化更好。", "adam-always-better"),
     ("multitask-loss-weighting", "较高的学习率会导致 dying ReLU。", None),
     ("bn-forward-code", "减去均值，再除以标准差 √(σ² + ε)。", None),
