@@ -231,6 +231,19 @@ def test_a_denial_is_charged_only_when_it_denies_the_whole_point_and_nothing_say
     assert g.misconceptions == [] and g.score == score
 
 
+@pytest.mark.parametrize(
+    "text, denied",
+    [
+        ("ce 不像 mse 那样会梯度消失", ["会梯度消失"]),  # what it is compared with is not denied
+        ("饱和时不会消失,不像 mse。", ["消失"]),  # "unlike MSE" alone denies nothing
+        ("结果不像是过拟合", ["像是过拟合"]),  # "does not seem to be" still denies
+    ],
+)
+def test_a_comparison_denies_what_follows_the_likeness_not_what_it_is_compared_with(text, denied):
+    n = normalize(text)
+    assert [n[a:b] for a, b in denials(n).negated] == denied
+
+
 def test_a_sentence_charged_with_a_listed_wrong_claim_is_not_charged_again_for_a_denial(judge, rubric):
     g = judge.grade(rubric, "BN 训练时不用 batch 的均值，测试时也用 batch 的均值。")
     assert [(m.id, m.kind) for m in g.misconceptions] == [("test-uses-batch-mean", "listed")]

@@ -250,6 +250,7 @@ def negators(text: str) -> list[re.Match[str]]:
     return list(_NEGATOR.finditer(mask_lexicalised(text)))
 
 
+_LIKE = re.compile(r"那样|那么|一样|这样|似的")
 _IN_CIRCUMSTANCE = re.compile(r"在\s?(?:并)?$")
 CIRCUMSTANCE_END = r"(?:的)?(?:情况|前提|条件)下"
 _CIRCUMSTANCE_END = re.compile(CIRCUMSTANCE_END)
@@ -277,6 +278,14 @@ def negation_marks(text: str) -> list[tuple[int, int, int]]:
         if m.group() in ("没有", "没"):  # "没有全连接层后网络可以…": only the missing thing is denied
             cut = _ONCE_WITHOUT.search(text, m.end(), end)
             end = cut.start() if cut else end
+        if text.startswith("不像", s) and not text.startswith("不像是", s):
+            # "CE 不像 MSE 那样会梯度消失": what it is compared with is not denied, only what follows
+            # "那样"; "…，不像 MSE" alone denies nothing ("不像是过拟合" still denies).
+            like = _LIKE.search(text, m.end(), end)
+            if like is None:
+                continue
+            scopes.append((like.end(), end, s))
+            continue
         if _IN_CIRCUMSTANCE.search(text[max(0, s - 3) : s]):
             # "在不增加参数的情况下扩大感受野": a negator inside the circumstance denies only within it
             cut = _CIRCUMSTANCE_END.search(text, m.end(), end)
