@@ -148,6 +148,10 @@ class _Answer:
     ) -> tuple[list[int], list[int], bool]:
         found, negated, in_wrong = set(), set(), False
         owned_all = self._owned(carriers)
+        owned_in: dict[int, list[tuple[int, int]]] = {}  # unit -> carrier spans, local to it
+        for a, b in owned_all:
+            j = self.unit_of(a)
+            owned_in.setdefault(j, []).append((a - self.starts[j], b - self.starts[j]))
         spans = [(s, e) for s, e in find_term_all(term, self.text, self.words)
                  if not any(a <= s and e <= b and (a, b) != (s, e) for a, b in owned_all)]
         # "看的是 x 而不是 Wx+b，Wx+b 是…": a term the sentence rejects is not asserted by it elsewhere.
@@ -159,7 +163,7 @@ class _Answer:
         for s, _ in spans:
             j = self.unit_of(s)
             u, local = self.units[j], s - self.starts[j]
-            owned = [(a - self.starts[j], b - self.starts[j]) for a, b in owned_all if self.unit_of(a) == j]
+            owned = owned_in.get(j, [])
             if u.in_wrong(local):
                 in_wrong = True
             elif u.den is not None and u.den.is_refuted(local):
@@ -666,12 +670,12 @@ def _grade_criterion(
     silenced = {j for c in turned for j in c.units}
     if verdict == "missed":
         stated = _statement_groups(crit).stated
-        denials = [c for c in claims if len(c.denied & stated) >= max(1, len(c.groups))]
-        silenced |= {j for c in denials for j in c.units}
+        denying = [c for c in claims if len(c.denied & stated) >= max(1, len(c.groups))]
+        silenced |= {j for c in denying for j in c.units}
         # A claim that states the whole point and denies it ("BN 训练时不用 batch 的均值") says the
         # opposite of the point: a wrong claim, as a turned-round one is, unless its sentence is
         # already charged with a listed one (one wrong statement, one charge).
-        whole = [c for c in denials if len(c.groups | c.denied) >= need and not any(units[j].is_wrong for j in c.units)]
+        whole = [c for c in denying if len(c.groups | c.denied) >= need and not any(units[j].is_wrong for j in c.units)]
         if whole and not turned:
             flags.append("denied_point")
             evidence_units = list(whole[0].units)

@@ -282,9 +282,8 @@ def negation_marks(text: str) -> list[tuple[int, int, int]]:
             # "CE 不像 MSE 那样会梯度消失": what it is compared with is not denied, only what follows
             # "那样"; "…，不像 MSE" alone denies nothing ("不像是过拟合" still denies).
             like = _LIKE.search(text, m.end(), end)
-            if like is None:
-                continue
-            scopes.append((like.end(), end, s))
+            if like is not None:
+                scopes.append((like.end(), end, s))
             continue
         if _IN_CIRCUMSTANCE.search(text[max(0, s - 3) : s]):
             # "在不增加参数的情况下扩大感受野": a negator inside the circumstance denies only within it
